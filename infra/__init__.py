@@ -1,0 +1,1 @@
+"""The Pulumi program: validated stack configuration in, component tree out."""
