@@ -3,15 +3,36 @@ both run ``main()``; nothing here knows which one is driving it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 
 from components.network import Network, NetworkArgs
+from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
+from infra.platform import Platform
 from infra.providers import make_providers, opts_for
 
+Tier = Callable[[Platform], None]
 
-def build(config: StackConfig) -> dict[str, object]:
-    """Create every component the config enables; returns the stack outputs."""
+# Tiers in dependency order; each reads earlier tiers from ``platform.components``.
+TIERS: list[Tier] = []
+
+
+def tier_roles(config: StackConfig) -> list[str]:
+    """Security-group roles for the tiers this stack enables."""
+    roles = ["alb", "web"]
+    if config.workers.enabled:
+        roles.append("workers")
+    if config.database.enabled:
+        roles.append("database")
+    if config.cache.enabled:
+        roles.append("cache")
+    return roles
+
+
+def build(config: StackConfig) -> Platform:
+    """Create every component the config enables."""
     providers = make_providers(config)
     net = config.network
     network = Network(
@@ -28,14 +49,21 @@ def build(config: StackConfig) -> dict[str, object]:
         ),
         opts=opts_for(providers),
     )
-    return {
-        "environment": config.environment,
-        "phase": config.phase,
-        "vpc_id": network.vpc_id,
-        "public_subnet_ids": network.public_subnet_ids,
-        "private_subnet_ids": network.private_subnet_ids,
-        "isolated_subnet_ids": network.isolated_subnet_ids,
-    }
+    security = SecurityGroups("sg", network.vpc_id, tier_roles(config), opts=opts_for(providers))
+    platform = Platform(config=config, providers=providers, network=network, security=security)
+    platform.outputs.update(
+        {
+            "environment": config.environment,
+            "phase": config.phase,
+            "vpc_id": network.vpc_id,
+            "public_subnet_ids": network.public_subnet_ids,
+            "private_subnet_ids": network.private_subnet_ids,
+            "isolated_subnet_ids": network.isolated_subnet_ids,
+        }
+    )
+    for tier in TIERS:
+        tier(platform)
+    return platform
 
 
 def main() -> None:
@@ -44,5 +72,5 @@ def main() -> None:
     except ConfigError as exc:
         # RunError prints the message without a traceback and creates nothing.
         raise pulumi.RunError(str(exc)) from None
-    for key, value in build(config).items():
+    for key, value in build(config).outputs.items():
         pulumi.export(key, value)

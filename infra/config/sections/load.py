@@ -18,6 +18,8 @@ class LoadProfile(Section):
     rps_per_vcpu: float = Field(default=50.0, gt=0, description="Requests/s one vCPU serves at target CPU.")
     rps_per_instance: dict[str, float] = Field(default_factory=dict, description="Measured requests/s per instance type; overrides rps_per_vcpu.")
     db_queries_per_request: float = Field(default=2.0, ge=0)
+    db_qps_per_vcpu: float = Field(default=300.0, gt=0, description="Queries/s one DB vCPU serves at target CPU.")
+    db_pool_size: int = Field(default=10, ge=1, le=500, description="DB connections each app or worker instance holds.")
     db_read_share: float = Field(default=0.8, ge=0, le=1, description="Share of DB queries that are reads.")
     cache_working_set_gb: float = Field(default=1.0, ge=0)
     job_rate_per_s: float = Field(default=1.0, ge=0, description="Background jobs enqueued per second at peak.")

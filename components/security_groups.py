@@ -1,0 +1,73 @@
+"""Security groups for every tier, created up front and empty of ingress.
+
+Creating the groups first and letting each tier add the rules it needs (as separate
+``aws.vpc.SecurityGroupIngressRule`` resources) avoids cycles between groups that refer
+to each other (app -> database, proxy -> database, ...) and keeps each rule next to the
+component that needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import child, token
+
+# Tiers whose instances reach out (package mirrors, SSM, AWS APIs through NAT/endpoints).
+OUTBOUND_ROLES = frozenset({"web", "workers", "alb", "proxy", "eks-nodes"})
+
+
+class SecurityGroups(pulumi.ComponentResource):
+    def __init__(self, name: str, vpc_id: pulumi.Input[str], roles: Sequence[str], opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(token("network", "SecurityGroups"), name, None, opts)
+        self.groups: dict[str, aws.ec2.SecurityGroup] = {}
+        for role in roles:
+            group = aws.ec2.SecurityGroup(
+                f"{name}-{role}",
+                vpc_id=vpc_id,
+                description=f"MortgageMatchPro {role} tier",
+                tags={"Name": f"{name}-{role}", "tier": role},
+                opts=child(self),
+            )
+            self.groups[role] = group
+            if role in OUTBOUND_ROLES:
+                aws.vpc.SecurityGroupEgressRule(
+                    f"{name}-{role}-egress",
+                    security_group_id=group.id,
+                    ip_protocol="-1",
+                    cidr_ipv4="0.0.0.0/0",
+                    description="outbound to AWS APIs and package mirrors through NAT and endpoints",
+                    opts=child(self),
+                )
+        self.register_outputs({f"{role}_security_group_id": g.id for role, g in self.groups.items()})
+
+    def id(self, role: str) -> pulumi.Output[str]:
+        return self.groups[role].id
+
+    def has(self, role: str) -> bool:
+        return role in self.groups
+
+
+def allow_from_groups(
+    parent: pulumi.Resource,
+    name: str,
+    target: pulumi.Input[str],
+    port: int,
+    sources: dict[str, pulumi.Input[str]],
+) -> list[aws.vpc.SecurityGroupIngressRule]:
+    """One ingress rule per source group on a TCP port: ``<name>-from-<source>``."""
+    return [
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-{source}",
+            security_group_id=target,
+            referenced_security_group_id=source_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{source} to port {port}",
+            opts=child(parent),
+        )
+        for source, source_id in sources.items()
+    ]

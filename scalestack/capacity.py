@@ -1,0 +1,150 @@
+"""The capacity model: the load profile -> instances, replicas, pooling and cache size.
+
+One module, imported by the components (default sizes), the cost estimator, the policy
+pack and the tools. Pure functions of config values and the instance catalogue."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infra.config.sections.load import LoadProfile
+from scalestack import catalog
+
+MAX_READ_REPLICAS = 15
+PROXY_HEADROOM = 0.30  # keep >= 30 % of max_connections free (RDS Proxy guidance)
+CACHE_RESERVED_MEMORY = 0.25  # reserved-memory-percent: ~25 % of node memory is not for data
+CACHE_MAX_SHARDS = 500
+
+
+def growth_factor(load: LoadProfile) -> float:
+    """Compound monthly growth over the planning horizon."""
+    return float((1 + load.monthly_growth_pct / 100) ** load.horizon_months)
+
+
+def per_instance_rps(load: LoadProfile, instance_type: str) -> float:
+    """Requests/s one instance serves: measured per type if given, else vCPUs x rps_per_vcpu."""
+    if instance_type in load.rps_per_instance:
+        return load.rps_per_instance[instance_type]
+    return catalog.ec2_type(instance_type).vcpu * load.rps_per_vcpu
+
+
+def az_loss_factor(az_count: int) -> float:
+    """Static stability: with N AZs, N-1 must carry the peak (REL11-BP05)."""
+    return az_count / (az_count - 1) if az_count > 1 else 1.0
+
+
+@dataclass(frozen=True)
+class GroupCapacity:
+    """Instance counts for one Auto Scaling group."""
+
+    at_peak: int  # required at the grown, head-roomed peak, all AZs healthy
+    with_az_loss: int  # at_peak scaled so the group survives losing one AZ (prod)
+    at_baseline: int  # steady baseline; the group's minimum
+    per_instance: float  # units (requests/s or concurrent jobs) one instance carries
+
+    @property
+    def min_size(self) -> int:
+        return self.at_baseline
+
+    @property
+    def max_size(self) -> int:
+        return max(self.with_az_loss, self.at_baseline)
+
+
+def _group(demand_peak: float, demand_baseline: float, per_instance: float, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    at_peak = max(1, math.ceil(demand_peak / per_instance - 1e-9))
+    with_loss = math.ceil(at_peak * az_loss_factor(az_count) - 1e-9) if survive_az_loss else at_peak
+    baseline = max(1, math.ceil(demand_baseline / per_instance - 1e-9))
+    if survive_az_loss:
+        baseline = max(baseline, az_count)
+    return GroupCapacity(at_peak=at_peak, with_az_loss=with_loss, at_baseline=baseline, per_instance=per_instance)
+
+
+def peak_rps(load: LoadProfile) -> float:
+    """Peak requests/s the platform must serve at the end of the horizon, with headroom."""
+    return load.peak_rps * growth_factor(load) * (1 + load.headroom_pct / 100)
+
+
+def web_capacity(load: LoadProfile, instance_type: str, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    """ceil(peak x growth x (1 + headroom) / per-instance rps), x AZ/(AZ-1) when the group
+    must survive an AZ loss (prod); the minimum covers the baseline, one per AZ in prod."""
+    per = per_instance_rps(load, instance_type)
+    baseline = load.baseline_rps * (1 + load.headroom_pct / 100)
+    return _group(peak_rps(load), baseline, per, az_count, survive_az_loss)
+
+
+def worker_capacity(load: LoadProfile, instance_type: str, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    """Little's law: concurrent jobs = job rate x seconds per job; one job per vCPU."""
+    per = float(catalog.ec2_type(instance_type).vcpu)
+    concurrent_peak = load.job_rate_per_s * load.seconds_per_job * growth_factor(load) * (1 + load.headroom_pct / 100)
+    baseline_share = load.baseline_rps / load.peak_rps
+    return _group(concurrent_peak, concurrent_peak * baseline_share, per, az_count, survive_az_loss)
+
+
+def backlog_target(acceptable_latency_s: float, seconds_per_job: float) -> float:
+    """Messages per instance a worker may have queued and still meet the latency goal."""
+    if acceptable_latency_s <= 0 or seconds_per_job <= 0:
+        raise ValueError("acceptable latency and seconds per job must be > 0")
+    return acceptable_latency_s / seconds_per_job
+
+
+def peak_db_queries(load: LoadProfile) -> float:
+    return peak_rps(load) * load.db_queries_per_request
+
+
+def read_replicas(load: LoadProfile, db_class: str) -> int:
+    """Replicas = read share x peak queries / per-replica capacity, within 0..15."""
+    per_replica = catalog.rds_classes()[db_class].vcpu * load.db_qps_per_vcpu
+    needed = math.ceil(load.db_read_share * peak_db_queries(load) / per_replica - 1e-9)
+    return min(max(needed, 0), MAX_READ_REPLICAS)
+
+
+@dataclass(frozen=True)
+class PoolingNeed:
+    connections: int  # instances x pool size
+    max_connections: int  # the class's PostgreSQL default
+    usable: int  # max_connections less the proxy headroom
+
+    @property
+    def proxy_needed(self) -> bool:
+        return self.connections > self.usable
+
+
+def pooling(instances: int, pool_size: int, db_class: str) -> PoolingNeed:
+    """Whether direct connections would exhaust the primary: then the proxy is needed."""
+    max_conn = catalog.postgres_max_connections(db_class)
+    return PoolingNeed(connections=instances * pool_size, max_connections=max_conn, usable=int(max_conn * (1 - PROXY_HEADROOM)))
+
+
+@dataclass(frozen=True)
+class CacheSizing:
+    node_type: str
+    shards: int
+    usable_gb_per_node: float
+
+
+def usable_cache_gb(node_type: str) -> float:
+    return catalog.cache_node_types()[node_type].memory_gib * (1 - CACHE_RESERVED_MEMORY)
+
+
+def cache_sizing(working_set_gb: float, headroom_pct: float, prefer_family: str = "r7g") -> CacheSizing:
+    """The smallest node of the preferred family that holds the working set (with
+    headroom) in one shard; beyond the largest node, shard across the largest."""
+    need = working_set_gb * (1 + headroom_pct / 100)
+    nodes = sorted(
+        (n for n in catalog.cache_node_types().values() if n.family == prefer_family or (n.burstable and need <= 2)),
+        key=lambda n: n.memory_gib,
+    )
+    for node in nodes:
+        if usable_cache_gb(node.name) >= need:
+            return CacheSizing(node.name, 1, usable_cache_gb(node.name))
+    largest = nodes[-1]
+    shards = min(CACHE_MAX_SHARDS, math.ceil(need / usable_cache_gb(largest.name)))
+    return CacheSizing(largest.name, shards, usable_cache_gb(largest.name))
+
+
+def cache_shards_for(node_type: str, working_set_gb: float, headroom_pct: float) -> int:
+    """Shards needed to hold the working set on a given node type."""
+    need = working_set_gb * (1 + headroom_pct / 100)
+    return max(1, min(CACHE_MAX_SHARDS, math.ceil(need / usable_cache_gb(node_type) - 1e-9)))
