@@ -20,7 +20,7 @@ class Platform:
     providers: Providers
     network: Network
     security: SecurityGroups
-    components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
+    components: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def opts(self) -> pulumi.ResourceOptions:
