@@ -1,5 +1,0 @@
-"""Pulumi entry point (``main: infra/`` in Pulumi.yaml)."""
-
-from infra.program import main
-
-main()
