@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import runpy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.config import PROJECT, StackConfig, load_stack_file, read_stack_file
 from infra.config.loader import engine_values, stack_file
 from infra.config.secrets import PLACEHOLDER
+from scalestack import REPO_ROOT
 from scalestack.mocks import RealisticMocks
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -160,9 +162,8 @@ class _ListHandler(logging.Handler):
 
 
 def default_program() -> None:
-    from infra.program import main
-
-    main()
+    """The project's real entry point, exactly what the Pulumi language host executes."""
+    runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
 
 
 def run_stack(
