@@ -362,12 +362,13 @@ class RealisticMocks(pulumi.runtime.Mocks):
             extra.setdefault("tagsAll", tags)
         return rid, {**inputs, **extra, "id": rid}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Optional[list[tuple[str, str]]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         region = GLOBAL_REGION if GLOBAL_PROVIDER_MARKER in (args.provider or "") else self.region
         handler = CALLS.get(args.token)
         if handler is None:
             raise NotImplementedError(f"scalestack mocks: no realistic answer for data source {args.token}; add one to CALLS")
-        return handler(dict(args.args), region), None
+        # The SDK iterates the failures list: an empty list, not None.
+        return handler(dict(args.args), region), []
 
 
 GLOBAL_REGION = "us-east-1"
