@@ -72,7 +72,10 @@ class _Ctx:
     topics: Routing
     evaluation: Evaluation
     result: TierAlarms
-    opts: dict[str, object] = field(default_factory=dict)
+    provider: Optional[aws.Provider] = None
+
+    def _opts(self) -> pulumi.ResourceOptions:
+        return child(self.parent, provider=self.provider) if self.provider else child(self.parent)
 
     def alarm(
         self,
@@ -93,10 +96,7 @@ class _Ctx:
         periods = periods or ev.evaluation_periods
         datapoints = min(datapoints or ev.datapoints_to_alarm, periods)
         source: dict[str, object]
-        if isinstance(series, m.Metric):
-            source = series.alarm_args(dims, ev.period_s)
-        else:
-            source = {"metric_queries": series.queries(dims, ev.period_s)}
+        source = series.alarm_args(dims, ev.period_s) if isinstance(series, m.Metric) else {"metric_queries": series.queries(dims, ev.period_s)}
         logical = f"{self.name}-{role}{suffix}"
         actions = self.topics.actions(severity)
         alarm = aws.cloudwatch.MetricAlarm(
@@ -110,7 +110,7 @@ class _Ctx:
             alarm_actions=actions,
             ok_actions=actions,
             tags={"severity": severity, "tier": self.result.tier},
-            opts=child(self.parent, **self.opts),
+            opts=self._opts(),
             **source,  # type: ignore[arg-type]
         )
         self.result.alarms[f"{role}{suffix}"] = alarm
@@ -133,7 +133,7 @@ class _Ctx:
             alarm_actions=actions,
             ok_actions=actions,
             tags={"severity": "warning", "tier": self.result.tier},
-            opts=child(self.parent, **self.opts),
+            opts=self._opts(),
         )
 
 
@@ -445,8 +445,10 @@ def cache_member_ids(replication_group_id: pulumi.Input[str], shards: int, nodes
     ``member_clusters`` output): ``<rg>-001`` .. or ``<rg>-0001-001`` in cluster mode."""
     rg = pulumi.Output.from_input(replication_group_id)
     if cluster_mode:
-        return [rg.apply(lambda g, s=s, n=n: f"{g}-{s:04d}-{n:03d}") for s in range(1, shards + 1) for n in range(1, nodes_per_shard + 1)]
-    return [rg.apply(lambda g, n=n: f"{g}-{n:03d}") for n in range(1, nodes_per_shard + 1)]
+        suffixes = [f"{s:04d}-{n:03d}" for s in range(1, shards + 1) for n in range(1, nodes_per_shard + 1)]
+    else:
+        suffixes = [f"{n:03d}" for n in range(1, nodes_per_shard + 1)]
+    return [pulumi.Output.concat(rg, "-", suffix) for suffix in suffixes]
 
 
 def cache_alarms(
@@ -524,7 +526,7 @@ def cdn_alarms(
 ) -> TierAlarms:
     """CloudFront 5xx error rate. CloudFront metrics exist only in us-east-1 with
     ``Region=Global``: the alarm needs the us-east-1 ``provider`` and topics there."""
-    ctx = _Ctx(parent, name, topics, evaluation, TierAlarms("cdn"), {"provider": provider})
+    ctx = _Ctx(parent, name, topics, evaluation, TierAlarms("cdn"), provider)
     # No requests -> no rate.
     ctx.alarm(
         "error_rate",

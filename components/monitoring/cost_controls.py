@@ -115,7 +115,7 @@ class CostControls(pulumi.ComponentResource):
             )
             outputs["budget_name"] = budget.name
         if args.anomaly is not None:
-            extra = {"provider": global_provider} if global_provider is not None else {}
+            extra = child(self, provider=global_provider) if global_provider is not None else child(self)
             routing_us = global_routing or routing
             monitor = self._monitor(name, args, extra)
             a = args.anomaly
@@ -130,21 +130,21 @@ class CostControls(pulumi.ComponentResource):
                 monitor_arn_lists=[monitor.arn],
                 subscribers=subscribers,
                 threshold_expression=threshold_expression(a),
-                opts=child(self, **extra),
+                opts=extra,
             )
             outputs["anomaly_monitor_arn"] = monitor.arn
             outputs["anomaly_subscription_arn"] = subscription.arn
         self.register_outputs(outputs)
 
-    def _monitor(self, name: str, args: CostControlsArgs, extra: dict[str, object]) -> aws.costexplorer.AnomalyMonitor:
+    def _monitor(self, name: str, args: CostControlsArgs, extra: pulumi.ResourceOptions) -> aws.costexplorer.AnomalyMonitor:
         a = args.anomaly
         assert a is not None
         if a.monitor == "service":
             return aws.costexplorer.AnomalyMonitor(
-                f"{name}-anomaly-monitor", name=f"{args.stack}-services", monitor_type="DIMENSIONAL", monitor_dimension="SERVICE", opts=child(self, **extra)
+                f"{name}-anomaly-monitor", name=f"{args.stack}-services", monitor_type="DIMENSIONAL", monitor_dimension="SERVICE", opts=extra
             )
         key, value = a.tag
         spec = json.dumps({"Tags": {"Key": key, "Values": [value], "MatchOptions": ["EQUALS"]}})
         return aws.costexplorer.AnomalyMonitor(
-            f"{name}-anomaly-monitor", name=f"{args.stack}-{key}", monitor_type="CUSTOM", monitor_specification=spec, opts=child(self, **extra)
+            f"{name}-anomaly-monitor", name=f"{args.stack}-{key}", monitor_type="CUSTOM", monitor_specification=spec, opts=extra
         )
