@@ -147,7 +147,12 @@ def test_alb_alarms(cap: Capture) -> None:
     assert rate["threshold"] == 2.5 and rate["comparisonOperator"] == "GreaterThanThreshold"
     _assert_common(rate, cap, "critical", "notBreaching")
     latency = alarm(cap, "web-lb-latency")
-    assert (latency["namespace"], latency["metricName"], latency["extendedStatistic"], latency["period"]) == ("AWS/ApplicationELB", "TargetResponseTime", "p99", 60)
+    assert (latency["namespace"], latency["metricName"], latency["extendedStatistic"], latency["period"]) == (
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        "p99",
+        60,
+    )
     assert latency["dimensions"] == {"LoadBalancer": LB} and latency["threshold"] == 0.8 and "statistic" not in latency
     _assert_common(latency, cap, "warning", "notBreaching")
     unhealthy = alarm(cap, "web-lb-unhealthy_hosts")
@@ -235,7 +240,12 @@ def test_proxy_and_cache_alarms(cap: Capture) -> None:
     assert (borrow["metricName"], borrow["dimensions"], borrow["threshold"]) == ("DatabaseConnectionsBorrowLatency", {"ProxyName": FAKE["proxy"]}, 100_000)
     assert alarm(cap, "proxy-client_connections")["metricName"] == "ClientConnections"
     for node, member in ((1, "cache-rg-001"), (2, "cache-rg-002")):
-        for role, metric in (("engine_cpu", "EngineCPUUtilization"), ("memory", "DatabaseMemoryUsagePercentage"), ("evictions", "Evictions"), ("replication_lag", "ReplicationLag")):
+        for role, metric in (
+            ("engine_cpu", "EngineCPUUtilization"),
+            ("memory", "DatabaseMemoryUsagePercentage"),
+            ("evictions", "Evictions"),
+            ("replication_lag", "ReplicationLag"),
+        ):
             a = alarm(cap, f"cache-{role}-node{node}")
             assert (a["namespace"], a["metricName"], a["dimensions"]) == ("AWS/ElastiCache", metric, {"CacheClusterId": member})
 
@@ -263,7 +273,18 @@ def _dimension_values(row: list[Any]) -> set[str]:
 
 def test_dashboard_references_only_registered_resources(cap: Capture) -> None:
     body = _dashboard(cap)
-    registered = {LB, TG, FAKE["web_group"], FAKE["worker_group"], FAKE["queue"], FAKE["dlq"], FAKE["db"], *FAKE["replicas"], FAKE["proxy"], FAKE["distribution"]}
+    registered = {
+        LB,
+        TG,
+        FAKE["web_group"],
+        FAKE["worker_group"],
+        FAKE["queue"],
+        FAKE["dlq"],
+        FAKE["db"],
+        *FAKE["replicas"],
+        FAKE["proxy"],
+        FAKE["distribution"],
+    }
     registered |= {"cache-rg-001", "cache-rg-002", "Global"}
     seen: set[str] = set()
     for widget in body["widgets"]:
@@ -308,4 +329,7 @@ def test_anomaly_detection_in_us_east_1_wired_to_the_topic(cap: Capture) -> None
     assert sub.inputs["monitorArnLists"] == [monitor.id]
     assert sub.inputs["subscribers"] == [{"type": "SNS", "address": topic_arn(cap, "alerts-global-warning")}]
     ors = sub.inputs["thresholdExpression"]["ors"]
-    assert {(o["dimension"]["key"], o["dimension"]["values"][0]) for o in ors} == {("ANOMALY_TOTAL_IMPACT_ABSOLUTE", "50"), ("ANOMALY_TOTAL_IMPACT_PERCENTAGE", "10")}
+    assert {(o["dimension"]["key"], o["dimension"]["values"][0]) for o in ors} == {
+        ("ANOMALY_TOTAL_IMPACT_ABSOLUTE", "50"),
+        ("ANOMALY_TOTAL_IMPACT_PERCENTAGE", "10"),
+    }

@@ -4,6 +4,7 @@ it watches), the dashboard and cost controls LAST (once every tier has registere
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 
 from components.monitoring.alerting import AlertTopics, AlertTopicsArgs
 from components.monitoring.cost_controls import AnomalyArgs, BudgetArgs, CostControls, CostControlsArgs
@@ -53,8 +54,6 @@ def wire_dashboard_and_costs(platform: Platform) -> None:
     reg = registry(platform)
     stack = f"{pulumi.get_project()}-{pulumi.get_stack()}"
     if reg.enabled and config.monitoring.dashboard and reg.watched:
-        import pulumi_aws as aws
-
         dashboard = aws.cloudwatch.Dashboard(
             "dashboard",
             dashboard_name=config.monitoring.dashboard_name or stack,
@@ -73,9 +72,8 @@ def wire_dashboard_and_costs(platform: Platform) -> None:
     )
     if budget is None and anomaly is None:
         return
-    topics: AlertTopics | None = platform.components.get(ALERTS)
-    if topics is None:
-        raise pulumi.RunError("cost controls notify the alert topics: enable monitoring (monitoring.enabled) to use budgets or anomaly detection")
+    # Config validation guarantees monitoring (and so the topics) is on when cost controls are.
+    topics: AlertTopics = platform.components[ALERTS]
     controls = CostControls(
         "cost",
         CostControlsArgs(budget=budget, anomaly=anomaly, stack=stack),
