@@ -12,11 +12,13 @@ from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
 from infra.platform import Platform
 from infra.providers import make_providers, opts_for
+from infra.wiring.monitoring import wire_alerting, wire_dashboard_and_costs
 
 Tier = Callable[[Platform], None]
 
 # Tiers in dependency order; each reads earlier tiers from ``platform.components``.
-TIERS: list[Tier] = []
+# Alerting runs first (tiers register their alarms with it), dashboard and costs last.
+TIERS: list[Tier] = [wire_alerting, wire_dashboard_and_costs]
 
 
 def tier_roles(config: StackConfig) -> list[str]:

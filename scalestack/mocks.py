@@ -257,6 +257,39 @@ def _web_acl(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outpu
     return wid, {"arn": _arn("wafv2", arn_region, f"{scope}/webacl/{pname}/{wid}"), "name": pname, "capacity": 700, "lockToken": _uuid("lock" + name)}
 
 
+def _budget(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    pname = physical_name(name, inputs)
+    return f"{ACCOUNT_ID}:{pname}", {"arn": f"arn:aws:budgets::{ACCOUNT_ID}:budget/{pname}", "name": pname, "accountId": ACCOUNT_ID}
+
+
+def _cost_explorer(kind: str) -> StateFn:
+    def fn(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+        arn = f"arn:aws:ce::{ACCOUNT_ID}:{kind}/{_uuid(kind + name)}"
+        return arn, {"arn": arn, "name": physical_name(name, inputs)}
+
+    return fn
+
+
+def _topic_policy(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    return str(inputs.get("arn", "")), {"owner": ACCOUNT_ID}
+
+
+def _topic_subscription(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    arn = f"{inputs.get('topic', _arn('sns', region, 'topic'))}:{_uuid('sub' + name)}"
+    # Email and HTTPS endpoints stay pending until the recipient confirms.
+    return arn, {"arn": arn, "ownerId": ACCOUNT_ID, "pendingConfirmation": inputs.get("protocol") in ("email", "email-json", "https", "http")}
+
+
+def _event_target(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    target_id = inputs.get("targetId") or f"{name}-{_hex('target' + name, 8)}"
+    return f"{inputs.get('rule', 'rule')}-{target_id}", {"targetId": target_id, "eventBusName": "default"}
+
+
+def _kms_alias(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    alias = str(inputs.get("name") or f"alias/{name}")
+    return alias, {"arn": _arn("kms", region, alias), "targetKeyArn": _arn("kms", region, f"key/{inputs.get('targetKeyId', '')}")}
+
+
 # A base64 PEM-shaped CA bundle (not a real certificate) for kubeconfig rendering.
 _FAKE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIC/jCCAeagAwIBAgIBADANBgkqhkiG9w0BAQsFADAV\n-----END CERTIFICATE-----\n").decode()
 
@@ -312,6 +345,13 @@ STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:sqs/queue:Queue": _queue,
     "aws:sns/topic:Topic": _topic,
     "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:sns/topicPolicy:TopicPolicy": _topic_policy,
+    "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
+    "aws:cloudwatch/eventTarget:EventTarget": _event_target,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _cost_explorer("anomalymonitor"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _cost_explorer("anomalysubscription"),
     "aws:rds/instance:Instance": _db_instance,
     "aws:rds/proxy:Proxy": _db_proxy,
     "aws:rds/proxyEndpoint:ProxyEndpoint": _db_proxy_endpoint,
@@ -362,12 +402,13 @@ class RealisticMocks(pulumi.runtime.Mocks):
             extra.setdefault("tagsAll", tags)
         return rid, {**inputs, **extra, "id": rid}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Optional[list[tuple[str, str]]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         region = GLOBAL_REGION if GLOBAL_PROVIDER_MARKER in (args.provider or "") else self.region
         handler = CALLS.get(args.token)
         if handler is None:
             raise NotImplementedError(f"scalestack mocks: no realistic answer for data source {args.token}; add one to CALLS")
-        return handler(dict(args.args), region), None
+        # The SDK iterates the failures list: an empty list, not None.
+        return handler(dict(args.args), region), []
 
 
 GLOBAL_REGION = "us-east-1"

@@ -72,3 +72,12 @@ class StackConfig(Section):
         if self.network.az_count > available:
             raise KeyedError("network.az_count", f"must be <= {available} (AZs in {self.region}), got {self.network.az_count}")
         return self
+
+    @model_validator(mode="after")
+    def _cost_alerts_need_topics(self) -> StackConfig:
+        """Budgets and cost anomalies notify the alert topics, which monitoring creates."""
+        if not self.monitoring.enabled:
+            for key, on in (("cost.budgets_enabled", self.cost.budgets_enabled), ("cost.anomaly_detection.enabled", self.cost.anomaly_detection.enabled)):
+                if on:
+                    raise KeyedError(key, "must be false while monitoring.enabled is false (cost alerts go to the alert topics), got True")
+        return self

@@ -1,0 +1,185 @@
+"""The monitoring registry the platform carries (``platform.components["monitoring"]``).
+Each tier calls one method for what it created; the registry creates that tier's alarms
+(thresholds from config, routing from the alert topics) and remembers the resource for
+the dashboard. A tier that is off never calls it: no alarms, no panels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.monitoring import alarms
+from components.monitoring.alarms import TierAlarms
+from components.monitoring.alerting import AlertTopics, Routing
+from components.monitoring.dashboard import Watched
+from infra.config.sections.monitoring import Monitoring
+
+
+class MonitoringRegistry:
+    def __init__(
+        self,
+        config: Monitoring,
+        region: str,
+        topics: Optional[AlertTopics],
+        global_provider: Callable[[], aws.Provider],
+    ) -> None:
+        self.config = config
+        self.region = region
+        self.topics = topics
+        self._global_provider = global_provider
+        self.watched: list[Watched] = []
+        self.alarms: list[TierAlarms] = []
+        self._spot_rule = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.enabled and self.topics is not None
+
+    @property
+    def routing(self) -> Routing:
+        assert self.topics is not None, "monitoring is off"
+        return self.topics.routing
+
+    def _record(self, result: TierAlarms, watched: Watched) -> TierAlarms:
+        self.alarms.append(result)
+        self.watched.append(watched)
+        return result
+
+    def alb(self, parent: pulumi.Resource, name: str, *, lb_arn_suffix: pulumi.Input[str], tg_arn_suffix: pulumi.Input[str]) -> TierAlarms:
+        if not self.enabled:
+            return TierAlarms("alb")
+        anomaly = self.config.anomaly if self.config.anomaly.enabled else None
+        result = alarms.alb_alarms(
+            parent,
+            name,
+            lb_arn_suffix=lb_arn_suffix,
+            tg_arn_suffix=tg_arn_suffix,
+            thresholds=self.config.thresholds.alb,
+            anomaly=anomaly,
+            topics=self.routing,
+            evaluation=self.config.evaluation,
+        )
+        dims = {"LoadBalancer": lb_arn_suffix, "TargetGroup": tg_arn_suffix}
+        return self._record(result, Watched("alb", name, dims, self.region))
+
+    def asg(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        *,
+        group_name: pulumi.Input[str],
+        on_demand_base: Optional[int] = None,
+        on_demand_pct: Optional[float] = None,
+    ) -> TierAlarms:
+        """``on_demand_base``/``on_demand_pct``: the mixed instances split when the group uses spot."""
+        if not self.enabled:
+            return TierAlarms("asg")
+        uses_spot = on_demand_pct is not None and on_demand_pct < 100
+        spot_rule = uses_spot and self.config.spot_events and not self._spot_rule
+        self._spot_rule = self._spot_rule or spot_rule
+        result = alarms.asg_alarms(
+            parent,
+            name,
+            group_name=group_name,
+            thresholds=self.config.thresholds.asg,
+            spot_events=spot_rule,
+            topics=self.routing,
+            evaluation=self.config.evaluation,
+        )
+        facts = {"on_demand_base": on_demand_base or 0, "on_demand_pct": on_demand_pct} if uses_spot else {}
+        return self._record(result, Watched("asg", name, {"AutoScalingGroupName": group_name}, self.region, facts=facts))
+
+    def workers(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        *,
+        queue_name: pulumi.Input[str],
+        dlq_name: pulumi.Input[str],
+        group_name: pulumi.Input[str],
+        backlog_target: float,
+    ) -> TierAlarms:
+        if not self.enabled:
+            return TierAlarms("workers")
+        result = alarms.worker_alarms(
+            parent,
+            name,
+            queue_name=queue_name,
+            dlq_name=dlq_name,
+            group_name=group_name,
+            backlog_target=backlog_target,
+            thresholds=self.config.thresholds.workers,
+            topics=self.routing,
+            evaluation=self.config.evaluation,
+        )
+        dims = {"QueueName": queue_name, "AutoScalingGroupName": group_name}
+        return self._record(result, Watched("workers", name, dims, self.region, facts={"dlq_name": dlq_name}))
+
+    def database(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        *,
+        instance_id: pulumi.Input[str],
+        instance_class: str,
+        allocated_storage_gb: int,
+        replica_ids: Sequence[pulumi.Input[str]] = (),
+    ) -> TierAlarms:
+        if not self.enabled:
+            return TierAlarms("database")
+        result = alarms.rds_alarms(
+            parent,
+            name,
+            instance_id=instance_id,
+            instance_class=instance_class,
+            allocated_storage_gb=allocated_storage_gb,
+            replica_ids=replica_ids,
+            thresholds=self.config.thresholds.database,
+            topics=self.routing,
+            evaluation=self.config.evaluation,
+        )
+        members = [{"DBInstanceIdentifier": r} for r in replica_ids]
+        return self._record(result, Watched("database", name, {"DBInstanceIdentifier": instance_id}, self.region, members=members))
+
+    def proxy(self, parent: pulumi.Resource, name: str, *, proxy_name: pulumi.Input[str]) -> TierAlarms:
+        if not self.enabled:
+            return TierAlarms("proxy")
+        result = alarms.proxy_alarms(
+            parent, name, proxy_name=proxy_name, thresholds=self.config.thresholds.proxy, topics=self.routing, evaluation=self.config.evaluation
+        )
+        return self._record(result, Watched("proxy", name, {"ProxyName": proxy_name}, self.region))
+
+    def cache(self, parent: pulumi.Resource, name: str, *, member_cluster_ids: Sequence[pulumi.Input[str]]) -> TierAlarms:
+        if not self.enabled:
+            return TierAlarms("cache")
+        result = alarms.cache_alarms(
+            parent, name, member_cluster_ids=member_cluster_ids, thresholds=self.config.thresholds.cache, topics=self.routing, evaluation=self.config.evaluation
+        )
+        members = [{"CacheClusterId": c} for c in member_cluster_ids]
+        return self._record(result, Watched("cache", name, {}, self.region, members=members))
+
+    def cdn(self, parent: pulumi.Resource, name: str, *, distribution_id: pulumi.Input[str]) -> TierAlarms:
+        if not self.enabled or self.topics is None:
+            return TierAlarms("cdn")
+        result = alarms.cdn_alarms(
+            parent,
+            name,
+            distribution_id=distribution_id,
+            provider=self._global_provider(),
+            topics=self.topics.for_global(),
+            thresholds=self.config.thresholds.cdn,
+            evaluation=self.config.evaluation,
+        )
+        return self._record(result, Watched("cdn", name, {"DistributionId": distribution_id, "Region": "Global"}, self.region))
+
+    def nat(self, parent: pulumi.Resource, name: str, *, nat_gateway_ids: Sequence[pulumi.Input[str]]) -> TierAlarms:
+        if not self.enabled or not nat_gateway_ids:
+            return TierAlarms("nat")
+        result = alarms.nat_alarms(
+            parent, name, nat_gateway_ids=nat_gateway_ids, thresholds=self.config.thresholds.nat, topics=self.routing, evaluation=self.config.evaluation
+        )
+        members = [{"NatGatewayId": n} for n in nat_gateway_ids]
+        return self._record(result, Watched("nat", name, {}, self.region, members=members))

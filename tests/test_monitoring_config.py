@@ -1,0 +1,121 @@
+"""Monitoring and cost config: one-line errors for bad input, phase presets, and what the
+shipped stacks get (only what exists is watched; a tier that is off has no alarms or panels)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.monitoring.dashboard import Watched, dashboard_body
+from infra.config import PHASES, ConfigError, parse
+from scalestack.offline import Capture
+from tests.conftest import plan_variant
+
+NS = "mortgagematch-scaling"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def values(phase: str = "implementation", **sections: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {f"{NS}:environment": "prod", f"{NS}:phase": phase, f"{NS}:tags": {"owner": "me", "cost-center": "cc1"}}
+    out.update({f"{NS}:{k}": v for k, v in sections.items()})
+    return out
+
+
+BAD: dict[str, tuple[dict[str, Any], str]] = {
+    "percent above 100": (
+        {"monitoring": {"thresholds": {"alb": {"error_rate_pct": 150}}}},
+        "mortgagematch-scaling:monitoring.thresholds.alb.error_rate_pct: must be <= 100.0, got 150",
+    ),
+    "negative percent": ({"monitoring": {"thresholds": {"cache": {"memory_pct": -1}}}}, "monitoring.thresholds.cache.memory_pct: must be >= 0.0, got -1"),
+    "negative latency": ({"monitoring": {"thresholds": {"alb": {"p99_latency_s": -0.5}}}}, "monitoring.thresholds.alb.p99_latency_s: must be > 0.0, got -0.5"),
+    "invalid email": (
+        {"monitoring": {"subscriptions": {"warning_emails": ["ops-at-example.com"]}}},
+        "monitoring.subscriptions.warning_emails: must be an email address like oncall@example.com, got 'ops-at-example.com'",
+    ),
+    "http endpoint": (
+        {"monitoring": {"subscriptions": {"paging_https_endpoints": ["http://pager.example.com/hook"]}}},
+        "monitoring.subscriptions.paging_https_endpoints: must be an https:// URL with a host, got 'http://pager.example.com/hook'",
+    ),
+    "budget zero": ({"cost": {"monthly_budget_usd": 0}}, "mortgagematch-scaling:cost.monthly_budget_usd: must be > 0.0, got 0"),
+    "budget negative": ({"cost": {"monthly_budget_usd": -5}}, "cost.monthly_budget_usd: must be > 0.0, got -5"),
+    "band zero": ({"monitoring": {"anomaly": {"band_width": 0}}}, "mortgagematch-scaling:monitoring.anomaly.band_width: must be > 0.0, got 0"),
+    "m of n": (
+        {"monitoring": {"evaluation": {"evaluation_periods": 3, "datapoints_to_alarm": 4}}},
+        "monitoring.evaluation.datapoints_to_alarm: must be <= evaluation_periods (3), got 4",
+    ),
+    "daily digest without email": (
+        {"cost": {"anomaly_detection": {"enabled": True, "frequency": "DAILY"}}},
+        "cost.anomaly_detection.emails: must list at least one address for DAILY summaries (only IMMEDIATE goes to SNS), got []",
+    ),
+    "no anomaly threshold": (
+        {"cost": {"anomaly_detection": {"threshold_usd": None}}},
+        "cost.anomaly_detection.threshold_usd: set threshold_usd or threshold_pct, got neither",
+    ),
+    "budgets without topics": (
+        {"monitoring": {"enabled": False}, "cost": {"budgets_enabled": True}},
+        "cost.budgets_enabled: must be false while monitoring.enabled is false (cost alerts go to the alert topics), got True",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_monitoring_and_cost_input_is_one_line(case: str) -> None:
+    sections, expected = BAD[case]
+    with pytest.raises(ConfigError) as err:
+        parse(values(**sections), [], "Pulumi.prod.yaml")
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("Pulumi.prod.yaml: mortgagematch-scaling:")
+    assert message.endswith(expected), message
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_monitoring_is_fully_on_in_every_phase(phase: str) -> None:
+    cfg = parse(values(phase), [], "x")
+    assert cfg.monitoring.enabled and cfg.monitoring.dashboard and cfg.monitoring.anomaly.enabled
+    on = phase == "optimization"
+    assert (cfg.cost.budgets_enabled, cfg.cost.anomaly_detection.enabled) == (on, on)
+
+
+def test_cost_controls_earlier_when_config_asks() -> None:
+    cfg = parse(values("assessment", cost={"budgets_enabled": True, "anomaly_detection": {"enabled": True, "threshold_pct": 20}}), [], "x")
+    assert cfg.cost.budgets_enabled and cfg.cost.anomaly_detection.threshold_pct == 20
+
+
+def test_dev_implementation_watches_what_exists(dev: Capture) -> None:
+    alarms = dev.by_type(ALARM)
+    assert [a.name for a in alarms] == ["network-nat-port_allocation-1"], "only the NAT gateway exists on this branch"
+    assert alarms[0].inputs["namespace"] == "AWS/NATGateway" and alarms[0].inputs["metricName"] == "ErrorPortAllocation"
+    nat = dev.one("aws:ec2/natGateway:NatGateway")
+    assert alarms[0].inputs["dimensions"] == {"NatGatewayId": nat.id}
+    body = json.loads(dev.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    assert [w["properties"]["title"] for w in body["widgets"]] == ["NAT gateways"]
+    assert not dev.by_type("aws:budgets/budget:Budget") and not dev.by_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+    assert dev.one("mortgagematch:monitoring:AlertTopics")
+
+
+def test_prod_optimization_has_budget_and_anomaly_detection(prod: Capture) -> None:
+    budget = prod.one("aws:budgets/budget:Budget").inputs
+    assert budget["limitAmount"] == "20000.00"
+    assert {t["tags"]["key"]: t["tags"]["values"] for t in budget["filterExpression"]["ands"]} == {"cost-center": ["cc-1042"], "environment": ["prod"]}
+    monitor = prod.one("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+    assert monitor.inputs["monitorType"] == "DIMENSIONAL" and monitor.inputs["monitorDimension"] == "SERVICE" and "aws-global" in monitor.provider
+    assert len(prod.by_type(ALARM)) == 3, "one NAT gateway per AZ"
+
+
+def test_monitoring_off_removes_alarms_dashboard_and_topics(tmp_path: Path) -> None:
+    cap = plan_variant(tmp_path, "dev", {"monitoring": {"enabled": False}})
+    for kind in (ALARM, "aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:kms/key:Key"):
+        assert not cap.by_type(kind), kind
+
+
+def test_unregistered_tier_has_no_panels() -> None:
+    db = Watched("database", "db", {"DBInstanceIdentifier": "db-1"}, "us-east-1", members=[{"DBInstanceIdentifier": "db-2"}])
+    alb = Watched("alb", "web", {"LoadBalancer": "app/x/1", "TargetGroup": "targetgroup/x/2"}, "us-east-1")
+    with_db = {w["properties"]["title"] for w in dashboard_body([alb, db])["widgets"]}
+    without_db = {w["properties"]["title"] for w in dashboard_body([alb])["widgets"]}
+    assert {"DB CPU: db", "DB connections: db", "Replica lag: db"} == with_db - without_db
+    assert not any("DB" in t or "Cache" in t for t in without_db)
+    json.dumps(dashboard_body([alb, db]))
