@@ -12,11 +12,12 @@ from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
 from infra.platform import Platform
 from infra.providers import make_providers, opts_for
+from infra.wiring import web, workers
 
 Tier = Callable[[Platform], None]
 
 # Tiers in dependency order; each reads earlier tiers from ``platform.components``.
-TIERS: list[Tier] = []
+TIERS: list[Tier] = [workers.wire_queues, web.wire, workers.wire]
 
 
 def tier_roles(config: StackConfig) -> list[str]:
