@@ -72,7 +72,7 @@ def build_group(
         AutoScalingGroupArgs(
             tier=tier,
             subnet_ids=platform.network.private_subnet_ids,
-            security_group_ids=[platform.security.id(tier)],
+            security_group_ids=[platform.security.group_id(tier)],
             instance_type=group.instance_type,
             alternatives=group.alternatives(),
             min_size=sizes.min_size,

@@ -54,7 +54,7 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
         LoadBalancerArgs(
             vpc_id=platform.network.vpc_id,
             subnet_ids=platform.network.public_subnet_ids,
-            security_group_id=security.id("alb"),
+            security_group_id=security.group_id("alb"),
             region=config.region,
             app_port=web.app_port,
             health_check_path=web.health_check_path,
@@ -74,7 +74,7 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
         opts=platform.opts(),
     )
     _alb_ingress(platform, lb, ports=(443, 80) if https else (80,))
-    allow_from_groups(lb, "web-ingress", security.id("web"), web.app_port, {"alb": security.id("alb")})
+    allow_from_groups(lb, "web-ingress", security.group_id("web"), web.app_port, {"alb": security.group_id("alb")})
     platform.components["alb"] = lb
     platform.outputs["alb_dns_name"] = lb.dns_name
     platform.outputs["web_scheme"] = "https" if https else "http"
@@ -85,7 +85,7 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
 
 def _alb_ingress(platform: Platform, lb: LoadBalancer, ports: tuple[int, ...]) -> None:
     """Listener ports from the internet, or only from CloudFront's edge when the CDN is on."""
-    alb_sg = platform.security.id("alb")
+    alb_sg = platform.security.group_id("alb")
     sources: dict[str, dict[str, pulumi.Input[str]]]
     if platform.config.cdn.enabled:
         prefix_list = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=lb))

@@ -128,6 +128,11 @@ class WarmPool(Section):
     reuse_on_scale_in: bool = True
 
 
+def _default_termination() -> list[TerminationPolicy]:
+    """Retire old templates first, then keep the spot mix balanced, then the oldest."""
+    return ["OldestLaunchTemplate", "AllocationStrategy", "OldestInstance"]
+
+
 class InstanceGroup(Section):
     """Fields every Auto Scaling group tier shares. ``min_size``/``max_size`` left unset
     are derived from the load profile by the capacity model."""
@@ -150,7 +155,7 @@ class InstanceGroup(Section):
     health_check_grace_s: int = Field(default=300, ge=0, le=7200)
     default_instance_warmup_s: int = Field(default=180, ge=0, le=3600)
     max_instance_lifetime_s: int = Field(default=0, ge=0, le=MAX_LIFETIME_S)
-    termination_policies: list[TerminationPolicy] = Field(default_factory=lambda: ["OldestLaunchTemplate", "AllocationStrategy", "OldestInstance"])
+    termination_policies: list[TerminationPolicy] = Field(default_factory=_default_termination)
     maintenance_min_healthy_pct: int = Field(default=90, ge=0, le=100)
     maintenance_max_healthy_pct: int = Field(default=120, ge=100, le=200)
     drain_timeout_s: int = Field(default=300, ge=30, le=7200, description="Lifecycle hook heartbeat for graceful drain.")
