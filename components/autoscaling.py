@@ -140,9 +140,9 @@ def step_adjustments(step: StepPolicy) -> list[dict[str, Any]]:
     """Bounds are offsets above the alarm threshold; the last step is open-ended."""
     out: list[dict[str, Any]] = []
     for i, adjustment in enumerate(step.adjustments):
-        entry: dict[str, Any] = {"scaling_adjustment": adjustment, "metric_interval_lower_bound": str(i * step.step_width_pct)}
+        entry: dict[str, Any] = {"scaling_adjustment": adjustment, "metric_interval_lower_bound": f"{i * step.step_width_pct:g}"}
         if i < len(step.adjustments) - 1:
-            entry["metric_interval_upper_bound"] = str((i + 1) * step.step_width_pct)
+            entry["metric_interval_upper_bound"] = f"{(i + 1) * step.step_width_pct:g}"
         out.append(entry)
     return out
 

@@ -69,7 +69,7 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
             waf_rate_limit=web.waf.rate_limit,
             waf_rate_window_s=web.waf.rate_window_s,
             waf_common_rule_set=web.waf.common_rule_set,
-            origin_verify_value=origin_secret.result if origin_secret is not None else None,
+            origin_verify_value=pulumi.Output.secret(origin_secret.result) if origin_secret is not None else None,
         ),
         opts=platform.opts(),
     )
