@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infra.config.sections.compute import InstanceGroup
 from infra.config.sections.load import LoadProfile
 from scalestack import catalog
 
@@ -87,6 +88,25 @@ def backlog_target(acceptable_latency_s: float, seconds_per_job: float) -> float
     if acceptable_latency_s <= 0 or seconds_per_job <= 0:
         raise ValueError("acceptable latency and seconds per job must be > 0")
     return acceptable_latency_s / seconds_per_job
+
+
+@dataclass(frozen=True)
+class GroupSizes:
+    """What an Auto Scaling group is given: the stack file's sizes, else the model's."""
+
+    min_size: int
+    max_size: int
+    on_demand_base: int  # the steady baseline stays on-demand; spot covers the variable part (COST07)
+    business_hours_min: int  # the scheduled action's floor during the working day
+
+
+def group_sizes(group: InstanceGroup, model: GroupCapacity) -> GroupSizes:
+    min_size = group.min_size if group.min_size is not None else model.min_size
+    max_size = group.max_size if group.max_size is not None else max(model.max_size, min_size)
+    base = group.on_demand_base if group.on_demand_base is not None else min_size
+    floor = group.scaling.scheduled.business_hours_min_size
+    business = floor if floor is not None else min(max_size, 2 * min_size)
+    return GroupSizes(min_size=min_size, max_size=max(max_size, min_size), on_demand_base=base, business_hours_min=business)
 
 
 def peak_db_queries(load: LoadProfile) -> float:

@@ -309,6 +309,19 @@ def _eks_cluster(name: str, inputs: dict[str, Any], region: str) -> tuple[str, O
     }
 
 
+def _scaling_policy(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    pname = physical_name(name, inputs)
+    group = inputs.get("autoscalingGroupName") or "group"
+    return pname, {"arn": _arn("autoscaling", region, f"scalingPolicy:{_uuid('sp' + name)}:autoScalingGroupName/{group}:policyName/{pname}"), "name": pname}
+
+
+def _random_password(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    """A deterministic stand-in of the requested length (the provider marks it secret)."""
+    length = int(inputs.get("length") or 16)
+    value = (_hex("pw" + name, 64) * (length // 64 + 1))[:length]
+    return "none", {"result": value, "bcryptHash": "$2a$10$" + _hex("bcrypt" + name, 53)}
+
+
 STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:ec2/vpc:Vpc": _prefixed("vpc"),
     "aws:ec2/subnet:Subnet": _prefixed("subnet"),
@@ -364,6 +377,9 @@ STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:secretsmanager/secret:Secret": _named_arn("secretsmanager", "secret", sep=":"),
+    "aws:autoscaling/policy:Policy": _scaling_policy,
+    "aws:autoscaling/schedule:Schedule": _named_arn("autoscaling", "scheduledUpdateGroupAction", sep=":", key="scheduledActionName"),
+    "random:index/randomPassword:RandomPassword": _random_password,
 }
 
 

@@ -81,3 +81,20 @@ class StackConfig(Section):
                 if on:
                     raise KeyedError(key, "must be false while monitoring.enabled is false (cost alerts go to the alert topics), got True")
         return self
+
+    @model_validator(mode="after")
+    def _groups_fit(self) -> StackConfig:
+        from scalestack import capacity  # the model imports the config sections
+
+        for tier, group, model in (
+            ("web", self.web, capacity.web_capacity),
+            ("workers", self.workers, capacity.worker_capacity),
+        ):
+            sizes = capacity.group_sizes(group, model(self.load, group.instance_type, self.network.az_count, self.is_prod))
+            if sizes.on_demand_base > sizes.max_size:
+                raise KeyedError(f"{tier}.on_demand_base", f"must be <= max_size ({sizes.max_size}), got {sizes.on_demand_base}")
+            if sizes.business_hours_min > sizes.max_size:
+                raise KeyedError(f"{tier}.scaling.scheduled.business_hours_min_size", f"must be <= max_size ({sizes.max_size}), got {sizes.business_hours_min}")
+            if group.warm_pool.enabled and group.warm_pool.min_size > sizes.max_size:
+                raise KeyedError(f"{tier}.warm_pool.min_size", f"must be <= max_size ({sizes.max_size}), got {group.warm_pool.min_size}")
+        return self

@@ -90,9 +90,11 @@ def size_rank(size: str) -> int:
     return _SIZE_ORDER.index(size) if size in _SIZE_ORDER else len(_SIZE_ORDER)
 
 
-def same_size_alternatives(primary: str, minimum: int = 3) -> list[str]:
+def same_size_alternatives(primary: str, minimum: int = 3, widen_burstable: bool = False) -> list[str]:
     """Same-size types across families and generations with the primary's architecture,
     vCPU count and memory, preferring the same category and newer generations.
+    ``widen_burstable`` lets a burstable primary (few same-size burstable siblings) fall
+    back on fixed-performance types of the same size, listed after the burstable ones.
 
     Spot pools are per type and AZ: the more equivalent types an ASG may use, the less
     likely an interruption wave takes all of its capacity at once."""
@@ -103,11 +105,11 @@ def same_size_alternatives(primary: str, minimum: int = 3) -> list[str]:
         if t.name != p.name
         and t.arch == p.arch
         and t.vcpu == p.vcpu
-        and t.burstable == p.burstable
+        and (t.burstable == p.burstable or (widen_burstable and p.burstable))
         and t.memory_gib >= p.memory_gib
         and t.memory_gib <= 2 * p.memory_gib
     ]
-    candidates.sort(key=lambda t: (t.category != p.category, t.memory_gib != p.memory_gib, -t.generation, t.name))
+    candidates.sort(key=lambda t: (t.burstable != p.burstable, t.category != p.category, t.memory_gib != p.memory_gib, -t.generation, t.name))
     names = [t.name for t in candidates]
     if len(names) < minimum:
         raise ValueError(f"{primary}: only {len(names)} same-size alternatives with arch {p.arch}; list them explicitly")
