@@ -139,6 +139,7 @@ class CapturingMonitor(MockMonitor):
             id=getattr(response, "id", "") or "",
             inputs=plain(json_format.MessageToDict(request.object)),
             raw_inputs=raw,
+            outputs=plain(json_format.MessageToDict(response.object)) if request.custom else {},
         )
         with self._lock:
             self.captured[urn] = record

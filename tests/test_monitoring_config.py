@@ -85,7 +85,7 @@ def test_cost_controls_earlier_when_config_asks() -> None:
 
 
 def test_dev_implementation_watches_what_exists(dev: Capture) -> None:
-    alarms = [a for a in dev.by_type(ALARM) if a.inputs["namespace"] == "AWS/NATGateway"]
+    alarms = [a for a in dev.by_type(ALARM) if a.inputs.get("namespace") == "AWS/NATGateway"]
     assert [a.name for a in alarms] == ["network-nat-port_allocation-1"], "dev has one NAT gateway"
     assert alarms[0].inputs["namespace"] == "AWS/NATGateway" and alarms[0].inputs["metricName"] == "ErrorPortAllocation"
     nat = dev.one("aws:ec2/natGateway:NatGateway")
@@ -102,7 +102,7 @@ def test_prod_optimization_has_budget_and_anomaly_detection(prod: Capture) -> No
     assert {t["tags"]["key"]: t["tags"]["values"] for t in budget["filterExpression"]["ands"]} == {"cost-center": ["cc-1042"], "environment": ["prod"]}
     monitor = prod.one("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
     assert monitor.inputs["monitorType"] == "DIMENSIONAL" and monitor.inputs["monitorDimension"] == "SERVICE" and "aws-global" in monitor.provider
-    assert len([a for a in prod.by_type(ALARM) if a.inputs["namespace"] == "AWS/NATGateway"]) == 3, "one NAT gateway per AZ"
+    assert len([a for a in prod.by_type(ALARM) if a.inputs.get("namespace") == "AWS/NATGateway"]) == 3, "one NAT gateway per AZ"
 
 
 def test_monitoring_off_removes_alarms_dashboard_and_topics(tmp_path: Path) -> None:

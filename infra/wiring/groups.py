@@ -53,6 +53,7 @@ def build_group(
     request_label: Optional[pulumi.Input[str]] = None,
     backlog: Optional[BacklogTracking] = None,
     role_policies: Optional[Mapping[str, pulumi.Input[str]]] = None,
+    rollback_alarm_names: Sequence[pulumi.Input[str]] = (),
 ) -> AutoScalingGroup:
     sizes = capacity.group_sizes(group, model)
     s = group.scaling
@@ -96,7 +97,7 @@ def build_group(
             refresh_checkpoints=group.refresh.checkpoints,
             refresh_checkpoint_delay_s=group.refresh.checkpoint_delay_s,
             auto_rollback=group.refresh.auto_rollback,
-            rollback_alarm_names=(),  # the monitoring tier's 5xx/latency alarms are wired here once they exist
+            rollback_alarm_names=rollback_alarm_names,
             warm_pool=WarmPoolSpec(group.warm_pool.min_size, group.warm_pool.pool_state, group.warm_pool.reuse_on_scale_in)
             if group.warm_pool.enabled
             else None,
@@ -111,4 +112,17 @@ def build_group(
             predictive=predictive,
         ),
         opts=platform.opts(),
+    )
+
+
+def watch_group(platform: Platform, group: AutoScalingGroup, tier: str, config: InstanceGroup, model: capacity.GroupCapacity) -> None:
+    """Register the group's alarms (CPU, at max, spot events) with the monitoring tier."""
+    sizes = capacity.group_sizes(config, model)
+    spot = config.spot_pct > 0
+    platform.components["monitoring"].asg(
+        group,
+        tier,
+        group_name=group.group.name,
+        on_demand_base=sizes.on_demand_base if spot else None,
+        on_demand_pct=float(100 - config.spot_pct) if spot else None,
     )

@@ -13,7 +13,7 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.naming import child
 from components.security_groups import allow_from_groups
 from infra.platform import Platform
-from infra.wiring.groups import build_group
+from infra.wiring.groups import build_group, watch_group
 from scalestack import capacity
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
@@ -32,6 +32,7 @@ def wire(platform: Platform) -> None:
     lb = _load_balancer(platform, origin_secret)
     web = config.web
     model = capacity.web_capacity(config.load, web.instance_type, config.network.az_count, config.is_prod)
+    lb_alarms = platform.components["monitoring"].alb(lb, "alb", lb_arn_suffix=lb.arn_suffix, tg_arn_suffix=lb.target_group.arn_suffix)
     request_target = capacity.per_instance_rps(config.load, web.instance_type) * web.scaling.request_target_utilization_pct / 100
     group = build_group(
         platform,
@@ -41,7 +42,9 @@ def wire(platform: Platform) -> None:
         target_group_arns=[lb.target_group.arn],
         request_target=request_target,
         request_label=pulumi.Output.all(lb.arn_suffix, lb.target_group.arn_suffix).apply(lambda s: f"{s[0]}/{s[1]}"),
+        rollback_alarm_names=lb_alarms.rollback_alarm_names,
     )
+    watch_group(platform, group, "web", web, model)
     platform.components["web"] = group
     platform.outputs["web_asg_name"] = group.group.name
 

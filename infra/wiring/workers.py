@@ -6,7 +6,7 @@ from __future__ import annotations
 from components.autoscaling import BacklogTracking
 from components.queues import JobQueues, JobQueuesArgs
 from infra.platform import Platform
-from infra.wiring.groups import build_group
+from infra.wiring.groups import build_group, watch_group
 from scalestack import capacity
 
 
@@ -44,6 +44,10 @@ def wire(platform: Platform) -> None:
         model,
         backlog=BacklogTracking(queue_names=[q.name for q in queues.consumed], target=round(target, 2)),
         role_policies={"consume-queues": queues.consumer_policy()},
+    )
+    watch_group(platform, group, "workers", workers, model)
+    platform.components["monitoring"].workers(
+        group, "workers", queue_name=queues.queue.name, dlq_name=queues.dlq.name, group_name=group.group.name, backlog_target=round(target, 2)
     )
     platform.components["workers"] = group
     platform.outputs["workers_asg_name"] = group.group.name
