@@ -12,11 +12,12 @@ from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
 from infra.platform import Platform
 from infra.providers import make_providers, opts_for
+from infra.wiring import eks
 
 Tier = Callable[[Platform], None]
 
 # Tiers in dependency order; each reads earlier tiers from ``platform.components``.
-TIERS: list[Tier] = []
+TIERS: list[Tier] = [eks.wire]
 
 
 def tier_roles(config: StackConfig) -> list[str]:
@@ -28,6 +29,8 @@ def tier_roles(config: StackConfig) -> list[str]:
         roles.append("database")
     if config.cache.enabled:
         roles.append("cache")
+    if config.compute.platform == "eks":
+        roles.append("eks-cluster")
     return roles
 
 

@@ -145,6 +145,9 @@ class K8sMonitoring(Section):
     adapter_chart_version: str = Field(default="4.14.1", description="prometheus-adapter (requests/s for the HPA)")
     retention_days: int = Field(default=15, ge=1, le=365)
     storage_gb: int = Field(default=50, ge=10, le=16384)
+    error_rate_pct: float = Field(default=5.0, gt=0, le=100, description="5xx share that pages (as the CloudWatch alarm).")
+    latency_p95_ms: int = Field(default=500, ge=10, le=60000)
+    saturation_pct: int = Field(default=85, ge=10, le=100, description="CPU used / requested across the app's pods.")
     grafana_admin_password: Optional[Secret] = Field(default=None, description="Unset: a random password is generated.")
 
     @field_validator("chart_version", "adapter_chart_version")
