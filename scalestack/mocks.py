@@ -349,6 +349,10 @@ STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:eks/nodeGroup:NodeGroup": _eks_child("nodegroup", "nodeGroupName"),
     "aws:eks/addon:Addon": _eks_child("addon", "addonName"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "random:index/randomPassword:RandomPassword": lambda name, inputs, region: (
+        "none",
+        {"result": _hex("password" + name, int(inputs.get("length") or 16)), "bcryptHash": "$2a$10$" + _hex("bcrypt" + name, 53)},
+    ),
     "aws:ec2/tag:Tag": lambda name, inputs, region: (f"{inputs.get('resourceId')},{inputs.get('key')}", {}),
     "aws:secretsmanager/secret:Secret": _named_arn("secretsmanager", "secret", sep=":"),
 }
