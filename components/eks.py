@@ -185,7 +185,10 @@ class EksCluster(pulumi.ComponentResource):
 
     def _tag_subnets(self) -> None:
         """Subnet tags the AWS Load Balancer Controller discovers subnets by."""
-        for tier, ids, role_tag in (("public", self.args.public_subnet_ids, "kubernetes.io/role/elb"), ("private", self.args.private_subnet_ids, "kubernetes.io/role/internal-elb")):
+        for tier, ids, role_tag in (
+            ("public", self.args.public_subnet_ids, "kubernetes.io/role/elb"),
+            ("private", self.args.private_subnet_ids, "kubernetes.io/role/internal-elb"),
+        ):
             for i, subnet_id in enumerate(ids):
                 aws.ec2.Tag(f"{self._name}-{tier}-{i}-elb-tag", resource_id=subnet_id, key=role_tag, value="1", opts=child(self))
 

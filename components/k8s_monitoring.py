@@ -36,40 +36,46 @@ class K8sMonitoringArgs:
     saturation_pct: int = 85
 
 
+def error_rate_expr(sel: str) -> str:
+    return f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[5m])) / sum(rate(http_requests_total{{{sel}}}[5m])) * 100'
+
+
+def latency_p95_expr(sel: str) -> str:
+    return f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[5m])))"
+
+
+def cpu_saturation_expr(sel: str) -> str:
+    return f'sum(rate(container_cpu_usage_seconds_total{{{sel},container!=""}}[5m])) / sum(kube_pod_container_resource_requests{{{sel},resource="cpu"}}) * 100'
+
+
 def alert_rules(ns: str, error_rate_pct: float, latency_p95_ms: int, saturation_pct: int) -> list[dict[str, Any]]:
     """The CloudWatch alarms' Kubernetes twins: error rate, latency, saturation, HPA at max."""
     sel = f'namespace="{ns}"'
     return [
         {
             "alert": "HighErrorRate",
-            "expr": f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[5m])) / sum(rate(http_requests_total{{{sel}}}[5m])) * 100 > {error_rate_pct:g}',
+            "expr": f"{error_rate_expr(sel)} > {error_rate_pct:g}",
             "for": "5m",
             "labels": {"severity": "critical"},
             "annotations": {"summary": f"More than {error_rate_pct:g}% of requests fail with 5xx"},
         },
         {
             "alert": "HighLatencyP95",
-            "expr": f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[5m]))) * 1000 > {latency_p95_ms}",
+            "expr": f"{latency_p95_expr(sel)} * 1000 > {latency_p95_ms}",
             "for": "10m",
             "labels": {"severity": "warning"},
             "annotations": {"summary": f"p95 latency above {latency_p95_ms} ms"},
         },
         {
             "alert": "CpuSaturation",
-            "expr": (
-                f'sum(rate(container_cpu_usage_seconds_total{{{sel},container!=""}}[5m])) '
-                f'/ sum(kube_pod_container_resource_requests{{{sel},resource="cpu"}}) * 100 > {saturation_pct}'
-            ),
+            "expr": f"{cpu_saturation_expr(sel)} > {saturation_pct}",
             "for": "15m",
             "labels": {"severity": "warning"},
             "annotations": {"summary": f"Pods use more than {saturation_pct}% of the CPU they request"},
         },
         {
             "alert": "HpaAtMaxReplicas",
-            "expr": (
-                f"kube_horizontalpodautoscaler_status_current_replicas{{{sel}}} "
-                f">= kube_horizontalpodautoscaler_spec_max_replicas{{{sel}}}"
-            ),
+            "expr": (f"kube_horizontalpodautoscaler_status_current_replicas{{{sel}}} >= kube_horizontalpodautoscaler_spec_max_replicas{{{sel}}}"),
             "for": "15m",
             "labels": {"severity": "warning"},
             "annotations": {"summary": "{{ $labels.horizontalpodautoscaler }} has been at its maximum for 15 minutes: raise max or node capacity"},
@@ -96,10 +102,10 @@ def dashboard(ns: str) -> dict[str, Any]:
         "time": {"from": "now-6h", "to": "now"},
         "panels": [
             panel(1, "Requests/s", f"sum(rate(http_requests_total{{{sel}}}[1m]))", "reqps"),
-            panel(2, "5xx rate %", f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[5m])) / sum(rate(http_requests_total{{{sel}}}[5m])) * 100', "percent"),
-            panel(3, "p95 latency", f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[5m])))", "s"),
+            panel(2, "5xx rate %", error_rate_expr(sel), "percent"),
+            panel(3, "p95 latency", latency_p95_expr(sel), "s"),
             panel(4, "Replicas vs max", f"kube_horizontalpodautoscaler_status_current_replicas{{{sel}}}", "short"),
-            panel(5, "CPU used / requested %", f'sum(rate(container_cpu_usage_seconds_total{{{sel},container!=""}}[5m])) / sum(kube_pod_container_resource_requests{{{sel},resource="cpu"}}) * 100', "percent"),
+            panel(5, "CPU used / requested %", cpu_saturation_expr(sel), "percent"),
             panel(6, "Nodes by capacity type", 'count by (label_capacity) (kube_node_labels{label_capacity!=""})', "short"),
         ],
     }
@@ -119,7 +125,11 @@ def stack_values(args: K8sMonitoringArgs) -> dict[str, Any]:
                 "podMonitorSelectorNilUsesHelmValues": False,
                 "storageSpec": {
                     "volumeClaimTemplate": {
-                        "spec": {"storageClassName": args.storage_class, "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{args.storage_gb}Gi"}}}
+                        "spec": {
+                            "storageClassName": args.storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{args.storage_gb}Gi"}},
+                        }
                     }
                 },
             }
@@ -159,15 +169,17 @@ class K8sMonitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: K8sMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(token("k8s", "Monitoring"), name, None, opts)
         ns = k8s.core.v1.Namespace(f"{name}-ns", metadata={"name": NAMESPACE, "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}, opts=child(self))
-        password = args.grafana_admin_password
-        if password is None:
-            generated = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child(self))
-            password = generated.result
+        password: pulumi.Output[str]
+        if args.grafana_admin_password is not None:
+            password = args.grafana_admin_password
+        else:
+            password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child(self)).result
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password)
         secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
             metadata={"name": GRAFANA_SECRET, "namespace": NAMESPACE},
             type="Opaque",
-            string_data={"admin-user": "admin", "admin-password": pulumi.Output.secret(password)},
+            string_data={"admin-user": "admin", "admin-password": secret_password},
             opts=child(self, depends_on=[ns]),
         )
         self.release = k8s.helm.v3.Release(
@@ -199,7 +211,9 @@ class K8sMonitoring(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={"name": "mortgagematch-alerts", "namespace": NAMESPACE, "labels": {"release": "kube-prometheus-stack"}},
-            spec={"groups": [{"name": "mortgagematch.rules", "rules": alert_rules(args.namespace, args.error_rate_pct, args.latency_p95_ms, args.saturation_pct)}]},
+            spec={
+                "groups": [{"name": "mortgagematch.rules", "rules": alert_rules(args.namespace, args.error_rate_pct, args.latency_p95_ms, args.saturation_pct)}]
+            },
             opts=child(self, depends_on=[self.release]),
         )
         k8s.core.v1.ConfigMap(

@@ -148,7 +148,11 @@ def scale_behavior(stabilization_s: int) -> dict[str, Any]:
             "selectPolicy": "Max",
             "policies": [{"type": "Percent", "value": 100, "periodSeconds": 30}, {"type": "Pods", "value": 4, "periodSeconds": 30}],
         },
-        "scaleDown": {"stabilizationWindowSeconds": stabilization_s, "selectPolicy": "Min", "policies": [{"type": "Percent", "value": 10, "periodSeconds": 60}]},
+        "scaleDown": {
+            "stabilizationWindowSeconds": stabilization_s,
+            "selectPolicy": "Min",
+            "policies": [{"type": "Percent", "value": 10, "periodSeconds": 60}],
+        },
     }
 
 

@@ -380,9 +380,16 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return f"{_uuid('provider' + args.name)}", inputs
         if args.typ == "kubernetes:helm.sh/v3:Release":
             name = str(inputs.get("name") or physical_name(args.name, {}))
-            ns = str(inputs.get("namespace") or "default")
-            status = {"name": name, "namespace": ns, "chart": inputs.get("chart"), "version": inputs.get("version"), "status": "deployed", "revision": 1}
-            return f"{ns}/{name}", {**inputs, "name": name, "status": status}
+            release_ns = str(inputs.get("namespace") or "default")
+            status = {
+                "name": name,
+                "namespace": release_ns,
+                "chart": inputs.get("chart"),
+                "version": inputs.get("version"),
+                "status": "deployed",
+                "revision": 1,
+            }
+            return f"{release_ns}/{name}", {**inputs, "name": name, "status": status}
         if args.typ.startswith("kubernetes:"):
             meta = dict(inputs.get("metadata") or {})
             meta.setdefault("name", physical_name(args.name, {}))

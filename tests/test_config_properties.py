@@ -71,6 +71,8 @@ def wrong_type_values(annotation: Any) -> st.SearchStrategy[Any]:
         return st.one_of(st.text(max_size=10).filter(lambda s: s not in allowed), st.integers(), junk_collections)
     if typing.get_origin(annotation) is dict:
         return st.one_of(st.text(max_size=5), st.integers(), st.just([1]))
+    if typing.get_origin(annotation) is list:
+        return st.one_of(st.text(max_size=5), st.integers(), st.just({"a": 1}))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return st.one_of(st.integers(), st.text(max_size=5), st.just([1, 2]))
     raise AssertionError(f"no wrong-type strategy for {annotation!r}")

@@ -101,7 +101,9 @@ def test_bad_eks_input_through_the_cli_registers_nothing(tmp_path: Path, mocker:
     spy = mocker.spy(offline.CapturingMonitor, "RegisterResource")
     result = CliRunner().invoke(app, ["plan", "bad", "--project-dir", str(tmp_path)])
     assert result.exit_code == 2 and spy.call_count == 0
-    assert result.stderr.strip().endswith(f"Pulumi.bad.yaml: {NS}:eks.version: must be one of the supported EKS versions 1.30, 1.31, 1.32, 1.33, 1.34, got '1.99'")
+    assert result.stderr.strip().endswith(
+        f"Pulumi.bad.yaml: {NS}:eks.version: must be one of the supported EKS versions 1.30, 1.31, 1.32, 1.33, 1.34, got '1.99'"
+    )
 
 
 def test_supported_versions_have_offline_schemas_and_addon_pins() -> None:
@@ -149,7 +151,7 @@ def test_node_groups_on_demand_baseline_and_diversified_spot(staging: Capture) -
     assert od["capacityType"] == "ON_DEMAND" and od["instanceTypes"] == ["m7g.large"]
     assert od["taints"] == [{"key": "workload-class", "value": "critical", "effect": "NO_SCHEDULE"}]
     assert od["labels"]["workload-class"] == "critical"
-    assert spot["capacityType"] == "SPOT" and "taints" not in spot or not spot["taints"]
+    assert spot["capacityType"] == "SPOT" and not spot.get("taints")
     assert spot["instanceTypes"][0] == "m7g.large"
     assert spot["instanceTypes"][1:] == catalog.same_size_alternatives("m7g.large")[: len(spot["instanceTypes"]) - 1]
     assert len(spot["instanceTypes"]) >= 4 and {catalog.ec2_type(t).arch for t in spot["instanceTypes"]} == {"arm64"}
@@ -218,7 +220,18 @@ def test_every_manifest_validates_against_the_configured_kubernetes_schema(stagi
             continue
         assert kubernetes_validate.validate(doc, version, strict=True) == version, r.urn
         checked.add(doc["kind"])
-    assert {"Namespace", "Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "Secret", "StorageClass"} <= checked
+    assert {
+        "Namespace",
+        "Deployment",
+        "Service",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ConfigMap",
+        "Secret",
+        "StorageClass",
+    } <= checked
 
 
 def test_schema_validation_catches_a_broken_manifest(staging: Capture) -> None:

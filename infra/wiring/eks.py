@@ -193,9 +193,7 @@ def _worker_spec(platform: Platform, cluster: EksCluster, size: EksSizing, queue
         policy=worker_queue_policy([t.arn for t in triggers]),
         assumers=[keda_role.arn],
     )
-    cluster_assume = pulumi.Output.json_dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role.arn}]}
-    )
+    cluster_assume = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role.arn}]})
     aws.iam.RolePolicy("eks-keda-operator-assume-worker", role=keda_role.id, policy=cluster_assume, opts=pulumi.ResourceOptions(parent=cluster))
     return WorkerSpec(
         container=_container(config.eks.worker.image, config, "worker"),
@@ -209,7 +207,9 @@ def _worker_spec(platform: Platform, cluster: EksCluster, size: EksSizing, queue
 
 
 def worker_queue_policy(queue_arns: list[pulumi.Input[str]]) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": SQS_CONSUME, "Resource": queue_arns}]})
+    return pulumi.Output.json_dumps(
+        {"Version": "2012-10-17", "Statement": [{"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": SQS_CONSUME, "Resource": queue_arns}]}
+    )
 
 
 def _autoscaler_policy(cluster: str) -> str:
@@ -270,10 +270,21 @@ def _lb_controller_policy() -> str:
                     ],
                     "Resource": "*",
                 },
-                {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole"], "Resource": "*", "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}},
                 {
                     "Effect": "Allow",
-                    "Action": ["ec2:CreateSecurityGroup", "ec2:CreateTags", "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
+                    "Action": ["iam:CreateServiceLinkedRole"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:CreateSecurityGroup",
+                        "ec2:CreateTags",
+                        "elasticloadbalancing:CreateLoadBalancer",
+                        "elasticloadbalancing:CreateTargetGroup",
+                        "elasticloadbalancing:AddTags",
+                    ],
                     "Resource": "*",
                     "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
                 },

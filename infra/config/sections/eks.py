@@ -34,6 +34,7 @@ ADDON_VERSIONS: dict[str, dict[str, str]] = {
 ADDONS: tuple[str, ...] = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
 
 ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+CONTROL_PLANE_LOGS: tuple[ControlPlaneLog, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # The phases whose autoscaling (HPA, KEDA, cluster-autoscaler) the EKS platform relies on.
 EKS_PHASES: tuple[str, ...] = ("implementation", "optimization")
 
@@ -175,7 +176,7 @@ class Eks(Section):
     version: str = "1.32"
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)
-    control_plane_logs: list[ControlPlaneLog] = Field(default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"])
+    control_plane_logs: list[ControlPlaneLog] = Field(default_factory=lambda: list(CONTROL_PLANE_LOGS))
     log_retention_days: int = 90
     addon_versions: dict[str, str] = Field(default_factory=dict, description="Overrides of ADDON_VERSIONS for this cluster.")
     on_demand: NodeGroup = NodeGroup()
