@@ -131,11 +131,6 @@ def test_cluster_private_endpoint_kms_logs_version(staging: Capture) -> None:
     assert cluster["accessConfig"]["authenticationMode"] == "API"
 
 
-def test_private_only_endpoint_by_default() -> None:
-    cfg = parse({k: v for k, v in _staging(endpoint_public_access=False, public_access_cidrs=[]).items()}, [], "x")
-    assert not cfg.eks.endpoint_public_access
-
-
 def test_addons_pinned_with_irsa_and_critical_placement(staging: Capture) -> None:
     addons = {r.inputs["addonName"]: r.inputs for r in staging.by_type("aws:eks/addon:Addon")}
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
@@ -323,10 +318,12 @@ def test_kube_prometheus_stack_pinned_with_retention_storage_and_secret_password
     assert staging.by_type("random:index/randomPassword:RandomPassword"), "no password configured: one is generated"
 
 
-def test_configured_grafana_password_is_used_instead_of_a_generated_one(tmp_path: Path) -> None:
-    values = _staging(monitoring={"grafana_admin_password": {"secure": "v1:abc"}})
+def test_private_endpoint_and_configured_grafana_password(tmp_path: Path) -> None:
+    values = _staging(monitoring={"grafana_admin_password": {"secure": "v1:abc"}}, endpoint_public_access=False, public_access_cidrs=[])
     write_stack(tmp_path, "pw", values)
     capture = run_stack(tmp_path, "pw")
+    vpc = capture.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is False and "publicAccessCidrs" not in vpc
     assert not capture.by_type("random:index/randomPassword:RandomPassword")
     secret = next(r for r in k8s_objects(capture) if r.inputs.get("kind") == "Secret")
     assert secret.inputs["stringData"] == "[secret]"
@@ -397,7 +394,6 @@ def test_worker_scaled_by_keda_on_sqs_backlog_through_its_role(with_queues: Capt
 
 
 def test_worker_role_may_only_consume_its_queues(with_queues: Capture) -> None:
-    policy = json.loads(with_queues.find("eks-worker-irsa").inputs["policy"]) if with_queues.find("eks-worker-irsa").type.endswith("RolePolicy") else None
     policies = [r for r in with_queues.by_type("aws:iam/rolePolicy:RolePolicy") if r.name == "eks-worker-irsa"]
     policy = json.loads(policies[0].inputs["policy"])
     (statement,) = policy["Statement"]
