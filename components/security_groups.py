@@ -85,3 +85,20 @@ def allow_from_groups(
         )
         for source, source_id in sources.items()
     ]
+
+
+def allow_cidrs(parent: pulumi.Resource, name: str, target: pulumi.Input[str], port: int, sources: dict[str, str]) -> list[aws.vpc.SecurityGroupIngressRule]:
+    """One ingress rule per named CIDR on a TCP port: ``<name>-from-<source>``."""
+    return [
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-{source}",
+            security_group_id=target,
+            cidr_ipv4=cidr,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{source} ({cidr}) to port {port}",
+            opts=child(parent),
+        )
+        for source, cidr in sources.items()
+    ]

@@ -12,14 +12,14 @@ from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
 from infra.platform import Platform
 from infra.providers import make_providers, opts_for
-from infra.wiring import web, workers
+from infra.wiring import eks, web, workers
 from infra.wiring.monitoring import wire_alerting, wire_dashboard_and_costs
 
 Tier = Callable[[Platform], None]
 
 # Tiers in dependency order; each reads earlier tiers from ``platform.components``.
 # Alerting runs first (tiers register their alarms with it), dashboard and costs last.
-TIERS: list[Tier] = [wire_alerting, workers.wire_queues, web.wire, workers.wire, wire_dashboard_and_costs]
+TIERS: list[Tier] = [wire_alerting, workers.wire_queues, web.wire, workers.wire, eks.wire, wire_dashboard_and_costs]
 
 
 def tier_roles(config: StackConfig) -> list[str]:
@@ -31,6 +31,8 @@ def tier_roles(config: StackConfig) -> list[str]:
         roles.append("database")
     if config.cache.enabled:
         roles.append("cache")
+    if config.compute.platform == "eks":
+        roles.append("eks-cluster")
     return roles
 
 

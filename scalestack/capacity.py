@@ -67,17 +67,23 @@ def peak_rps(load: LoadProfile) -> float:
     return load.peak_rps * growth_factor(load) * (1 + load.headroom_pct / 100)
 
 
+def _serving_group(load: LoadProfile, per_unit_rps: float, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    baseline = load.baseline_rps * (1 + load.headroom_pct / 100)
+    return _group(peak_rps(load), baseline, per_unit_rps, az_count, survive_az_loss)
+
+
 def web_capacity(load: LoadProfile, instance_type: str, az_count: int, survive_az_loss: bool) -> GroupCapacity:
     """ceil(peak x growth x (1 + headroom) / per-instance rps), x AZ/(AZ-1) when the group
     must survive an AZ loss (prod); the minimum covers the baseline, one per AZ in prod."""
-    per = per_instance_rps(load, instance_type)
-    baseline = load.baseline_rps * (1 + load.headroom_pct / 100)
-    return _group(peak_rps(load), baseline, per, az_count, survive_az_loss)
+    return _serving_group(load, per_instance_rps(load, instance_type), az_count, survive_az_loss)
 
 
 def worker_capacity(load: LoadProfile, instance_type: str, az_count: int, survive_az_loss: bool) -> GroupCapacity:
     """Little's law: concurrent jobs = job rate x seconds per job; one job per vCPU."""
-    per = float(catalog.ec2_type(instance_type).vcpu)
+    return _worker_group(load, float(catalog.ec2_type(instance_type).vcpu), az_count, survive_az_loss)
+
+
+def _worker_group(load: LoadProfile, per: float, az_count: int, survive_az_loss: bool) -> GroupCapacity:
     concurrent_peak = load.job_rate_per_s * load.seconds_per_job * growth_factor(load) * (1 + load.headroom_pct / 100)
     baseline_share = load.baseline_rps / load.peak_rps
     return _group(concurrent_peak, concurrent_peak * baseline_share, per, az_count, survive_az_loss)
@@ -168,3 +174,65 @@ def cache_shards_for(node_type: str, working_set_gb: float, headroom_pct: float)
     """Shards needed to hold the working set on a given node type."""
     need = working_set_gb * (1 + headroom_pct / 100)
     return max(1, min(CACHE_MAX_SHARDS, math.ceil(need / usable_cache_gb(node_type) - 1e-9)))
+
+
+# --- Kubernetes: pods instead of instances -------------------------------------------
+
+NODE_RESERVED_SHARE = 0.10  # kubelet, system reservation and daemonsets (vpc-cni, kube-proxy, ebs-csi, node-exporter)
+PODS_PER_NODE = 4  # default pod size: a quarter of a node's allocatable capacity
+
+
+@dataclass(frozen=True)
+class PodResources:
+    """CPU in millicores, memory in MiB (what a container's requests/limits say)."""
+
+    cpu_millicores: int
+    memory_mib: int
+
+    def fits_in(self, other: PodResources) -> bool:
+        return self.cpu_millicores <= other.cpu_millicores and self.memory_mib <= other.memory_mib
+
+
+def allocatable(node_type: str) -> PodResources:
+    t = catalog.ec2_type(node_type)
+    return PodResources(int(t.vcpu * 1000 * (1 - NODE_RESERVED_SHARE)), int(t.memory_gib * 1024 * (1 - NODE_RESERVED_SHARE)))
+
+
+def default_pod_requests(node_type: str) -> PodResources:
+    """A quarter of the node's allocatable capacity (rounded down to 50m / 64Mi): small
+    enough that losing a node moves few pods, large enough to keep per-pod overhead low."""
+    node = allocatable(node_type)
+    cpu = max(100, node.cpu_millicores // PODS_PER_NODE // 50 * 50)
+    memory = max(128, node.memory_mib // PODS_PER_NODE // 64 * 64)
+    return PodResources(cpu, memory)
+
+
+def default_pod_limits(requests: PodResources) -> PodResources:
+    """CPU may burst to 2x its request (throttled, never killed); memory limit = request,
+    so the scheduler's view is the truth and a node never OOM-kills on overcommit."""
+    return PodResources(requests.cpu_millicores * 2, requests.memory_mib)
+
+
+def per_pod_rps(load: LoadProfile, cpu_millicores: int) -> float:
+    """Requests/s a pod serves at target CPU: its CPU request in vCPUs x rps_per_vcpu."""
+    return load.rps_per_vcpu * cpu_millicores / 1000
+
+
+def web_pod_capacity(load: LoadProfile, cpu_millicores: int, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    """Web replicas, sized like the web ASG but per pod: the HPA's min and max."""
+    return _serving_group(load, per_pod_rps(load, cpu_millicores), az_count, survive_az_loss)
+
+
+def worker_pod_capacity(load: LoadProfile, cpu_millicores: int, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    """Worker replicas by Little's law, one concurrent job per requested vCPU (at least one per pod)."""
+    return _worker_group(load, max(1.0, cpu_millicores / 1000), az_count, survive_az_loss)
+
+
+def nodes_for(pods: int, pod: PodResources, node_type: str) -> int:
+    """Nodes of ``node_type`` that hold ``pods`` pods of size ``pod`` (bin packing by the
+    tighter of CPU and memory)."""
+    node = allocatable(node_type)
+    per_node = min(node.cpu_millicores // pod.cpu_millicores, node.memory_mib // pod.memory_mib)
+    if per_node < 1:
+        raise ValueError(f"a pod of {pod.cpu_millicores}m/{pod.memory_mib}Mi does not fit on {node_type}")
+    return max(1, math.ceil(pods / per_node - 1e-9))

@@ -322,6 +322,29 @@ def _random_password(name: str, inputs: dict[str, Any], region: str) -> tuple[st
     return "none", {"result": value, "bcryptHash": "$2a$10$" + _hex("bcrypt" + name, 53)}
 
 
+def _eks_child(kind: str, key: str) -> StateFn:
+    """Node groups and add-ons: id ``cluster:name``, ARN under the cluster's."""
+
+    def fn(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+        cluster = str(inputs.get("clusterName") or "cluster")
+        pname = str(inputs.get(key) or physical_name(name, {}))
+        suffix = _uuid(kind + name)
+        out: Outputs = {"arn": _arn("eks", region, f"{kind}/{cluster}/{pname}/{suffix}"), key: pname}
+        if kind == "nodegroup":
+            out["status"] = "ACTIVE"
+            out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{pname}-{suffix}"}], "remoteAccessSecurityGroupId": ""}]
+            out["releaseVersion"] = "1.32.3-20250519"
+        return f"{cluster}:{pname}", out
+
+    return fn
+
+
+def _oidc_provider(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    host = str(inputs.get("url", "")).removeprefix("https://")
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+    return arn, {"arn": arn, "url": host}
+
+
 STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:ec2/vpc:Vpc": _prefixed("vpc"),
     "aws:ec2/subnet:Subnet": _prefixed("subnet"),
@@ -376,6 +399,10 @@ STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_child("nodegroup", "nodeGroupName"),
+    "aws:eks/addon:Addon": _eks_child("addon", "addonName"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:ec2/tag:Tag": lambda name, inputs, region: (f"{inputs.get('resourceId')},{inputs.get('key')}", {}),
     "aws:secretsmanager/secret:Secret": _named_arn("secretsmanager", "secret", sep=":"),
     "aws:autoscaling/policy:Policy": _scaling_policy,
     "aws:autoscaling/schedule:Schedule": _named_arn("autoscaling", "scheduledUpdateGroupAction", sep=":", key="scheduledActionName"),
@@ -403,6 +430,18 @@ class RealisticMocks(pulumi.runtime.Mocks):
         inputs = dict(args.inputs)
         if args.typ.startswith("pulumi:providers:"):
             return f"{_uuid('provider' + args.name)}", inputs
+        if args.typ == "kubernetes:helm.sh/v3:Release":
+            name = str(inputs.get("name") or physical_name(args.name, {}))
+            release_ns = str(inputs.get("namespace") or "default")
+            status = {
+                "name": name,
+                "namespace": release_ns,
+                "chart": inputs.get("chart"),
+                "version": inputs.get("version"),
+                "status": "deployed",
+                "revision": 1,
+            }
+            return f"{release_ns}/{name}", {**inputs, "name": name, "status": status}
         if args.typ.startswith("kubernetes:"):
             meta = dict(inputs.get("metadata") or {})
             meta.setdefault("name", physical_name(args.name, {}))

@@ -29,6 +29,7 @@ from scalestack import REPO_ROOT
 from scalestack.mocks import RealisticMocks
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIGS = {"c44067f5952c0a294b673a41bacd8c17", "0def7320c3a5731c473e5ecbe6d01bc7"}
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -87,8 +88,10 @@ def plain(value: Any) -> Any:
     references their URN, integral floats ints (Struct numbers are doubles)."""
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)
-        if sig == SECRET_SIG:
+        if sig == SECRET_SIG or (sig == OUTPUT_VALUE_SIG and value.get("secret")):
             return PLACEHOLDER
+        if sig == OUTPUT_VALUE_SIG:
+            return plain(value["value"]) if "value" in value else "[unknown]"
         if sig == RESOURCE_REF_SIG:
             return value.get("urn", "")
         if sig in ASSET_SIGS:

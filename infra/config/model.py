@@ -13,6 +13,7 @@ from infra.config.sections.cdn import Cdn
 from infra.config.sections.compute import Compute
 from infra.config.sections.cost import Cost
 from infra.config.sections.database import Database
+from infra.config.sections.eks import EKS_PHASES, Eks
 from infra.config.sections.load import LoadProfile
 from infra.config.sections.monitoring import Monitoring
 from infra.config.sections.network import Network
@@ -42,6 +43,7 @@ class StackConfig(Section):
     cdn: Cdn = Cdn()
     monitoring: Monitoring = Monitoring()
     cost: Cost = Cost()
+    eks: Eks = Eks()
 
     @property
     def is_prod(self) -> bool:
@@ -97,4 +99,13 @@ class StackConfig(Section):
                 raise KeyedError(f"{tier}.scaling.scheduled.business_hours_min_size", f"must be <= max_size ({sizes.max_size}), got {sizes.business_hours_min}")
             if group.warm_pool.enabled and group.warm_pool.min_size > sizes.max_size:
                 raise KeyedError(f"{tier}.warm_pool.min_size", f"must be <= max_size ({sizes.max_size}), got {group.warm_pool.min_size}")
+        return self
+
+    @model_validator(mode="after")
+    def _platform_fits_phase(self) -> StackConfig:
+        if self.compute.platform == "eks" and self.phase not in EKS_PHASES:
+            raise KeyedError(
+                "compute.platform",
+                f"must be 'asg' in phase {self.phase!r} (eks needs the autoscaling of the {' or '.join(EKS_PHASES)} phase), got 'eks'",
+            )
         return self

@@ -22,13 +22,13 @@ HTTP_ONLY_WARNING = "web: no certificate_arn configured; the ALB serves plain HT
 
 def wire(platform: Platform) -> None:
     config = platform.config
+    if config.compute.platform != "asg":
+        return  # on EKS the AWS Load Balancer Controller's Ingress serves traffic
     origin_secret: Optional[pulumi_random.RandomPassword] = None
     if config.cdn.enabled:
         # CloudFront adds this header to origin requests; the ALB refuses requests without it.
         origin_secret = pulumi_random.RandomPassword("cdn-origin-secret", length=48, special=False, opts=platform.opts())
         platform.components["cdn_origin_secret"] = origin_secret
-    if config.compute.platform != "asg":
-        return
     lb = _load_balancer(platform, origin_secret)
     web = config.web
     model = capacity.web_capacity(config.load, web.instance_type, config.network.az_count, config.is_prod)
