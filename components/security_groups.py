@@ -19,7 +19,21 @@ from components.naming import child, token
 OUTBOUND_ROLES = frozenset({"web", "workers", "alb", "proxy", "eks-nodes"})
 
 
+class _RoleLookup:
+    """``ComponentResource.__init__`` stores ``id = None`` in the instance dict, which would
+    hide a plain ``id`` method. A data descriptor on the class wins over the instance dict,
+    so ``security.id(role)`` keeps working while the SDK still finds its attribute."""
+
+    def __get__(self, obj: object, objtype: object = None) -> object:
+        return self if obj is None else obj.group_id  # type: ignore[attr-defined]
+
+    def __set__(self, obj: object, value: object) -> None:
+        obj.__dict__["id"] = value
+
+
 class SecurityGroups(pulumi.ComponentResource):
+    id = _RoleLookup()  # type: ignore[assignment]
+
     def __init__(self, name: str, vpc_id: pulumi.Input[str], roles: Sequence[str], opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(token("network", "SecurityGroups"), name, None, opts)
         self.groups: dict[str, aws.ec2.SecurityGroup] = {}
@@ -43,7 +57,7 @@ class SecurityGroups(pulumi.ComponentResource):
                 )
         self.register_outputs({f"{role}_security_group_id": g.id for role, g in self.groups.items()})
 
-    def id(self, role: str) -> pulumi.Output[str]:
+    def group_id(self, role: str) -> pulumi.Output[str]:
         return self.groups[role].id
 
     def has(self, role: str) -> bool:

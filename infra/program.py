@@ -12,11 +12,13 @@ from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
 from infra.platform import Platform
 from infra.providers import make_providers, opts_for
+from infra.wiring import data, edge
+from infra.wiring.data import proxy_enabled
 
 Tier = Callable[[Platform], None]
 
 # Tiers in dependency order; each reads earlier tiers from ``platform.components``.
-TIERS: list[Tier] = []
+TIERS: list[Tier] = [data.wire, edge.wire]
 
 
 def tier_roles(config: StackConfig) -> list[str]:
@@ -26,6 +28,8 @@ def tier_roles(config: StackConfig) -> list[str]:
         roles.append("workers")
     if config.database.enabled:
         roles.append("database")
+        if proxy_enabled(config):
+            roles.append("proxy")
     if config.cache.enabled:
         roles.append("cache")
     return roles

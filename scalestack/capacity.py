@@ -148,3 +148,8 @@ def cache_shards_for(node_type: str, working_set_gb: float, headroom_pct: float)
     """Shards needed to hold the working set on a given node type."""
     need = working_set_gb * (1 + headroom_pct / 100)
     return max(1, min(CACHE_MAX_SHARDS, math.ceil(need / usable_cache_gb(node_type) - 1e-9)))
+
+
+def group_max(configured: int | None, capacity: GroupCapacity) -> int:
+    """A group's maximum: the stack file's ``max_size`` if set, else the capacity model's."""
+    return configured if configured is not None else capacity.max_size

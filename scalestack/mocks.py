@@ -223,6 +223,21 @@ def _db_proxy_endpoint(name: str, inputs: dict[str, Any], region: str) -> tuple[
     }
 
 
+def _proxy_default_target_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    proxy = str(inputs.get("dbProxyName", "proxy"))
+    return proxy, {"arn": _arn("rds", region, f"target-group:prx-tg-{_hex(name, 17)}"), "name": "default"}
+
+
+def _elasticache_user(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    uid = str(inputs.get("userId", name))
+    return uid, {"arn": _arn("elasticache", region, f"user:{uid}")}
+
+
+def _elasticache_user_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    gid = str(inputs.get("userGroupId", name))
+    return gid, {"arn": _arn("elasticache", region, f"usergroup:{gid}")}
+
+
 def _replication_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
     gid = physical_name(name, inputs, "replicationGroupId").lower()[:40]
     cluster_mode = int(inputs.get("numNodeGroups") or 1) > 1
@@ -317,7 +332,10 @@ STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": _db_proxy_endpoint,
     "aws:rds/subnetGroup:SubnetGroup": _named_arn("rds", "subgrp", sep=":"),
     "aws:rds/parameterGroup:ParameterGroup": _named_arn("rds", "pg", sep=":"),
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": _proxy_default_target_group,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:elasticache/user:User": _elasticache_user,
+    "aws:elasticache/userGroup:UserGroup": _elasticache_user_group,
     "aws:elasticache/subnetGroup:SubnetGroup": _named_arn("elasticache", "subnetgroup", sep=":"),
     "aws:elasticache/parameterGroup:ParameterGroup": _named_arn("elasticache", "parametergroup", sep=":"),
     "aws:cloudfront/distribution:Distribution": _distribution,

@@ -8,7 +8,7 @@ import copy
 from types import ModuleType
 from typing import Any
 
-from infra.config.sections import cache, cdn, compute, cost, database, load, monitoring, network, tags, web, workers
+from infra.config.sections import cache, cdn, compute, cost, database, load, monitoring, network, reserved, tags, web, workers
 
 SECTION_MODULES: dict[str, ModuleType] = {
     "tags": tags,
@@ -22,6 +22,7 @@ SECTION_MODULES: dict[str, ModuleType] = {
     "cdn": cdn,
     "monitoring": monitoring,
     "cost": cost,
+    "reserved": reserved,
 }
 
 
