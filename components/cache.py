@@ -72,6 +72,8 @@ class Cache(pulumi.ComponentResource):
         super().__init__(token("data", "Cache"), name, None, opts)
         s = args.settings
         self.security_group_id = args.security_group_id
+        self.node_type = args.node_type
+        self.node_count = args.shards * (1 + s.replicas_per_shard)
         allow_from_groups(self, f"{name}-ingress", args.security_group_id, PORT, dict(args.client_security_groups))
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets", subnet_ids=list(args.subnet_ids), description="MortgageMatchPro cache (isolated subnets)", opts=child(self)

@@ -3,7 +3,8 @@ both run ``main()``; nothing here knows which one is driving it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Optional
 
 import pulumi
 
@@ -35,8 +36,8 @@ def tier_roles(config: StackConfig) -> list[str]:
     return roles
 
 
-def build(config: StackConfig) -> Platform:
-    """Create every component the config enables."""
+def build(config: StackConfig, tiers: Optional[Sequence[Tier]] = None) -> Platform:
+    """Create every component the config enables (``tiers``: tests may run extra tiers first)."""
     providers = make_providers(config)
     net = config.network
     network = Network(
@@ -65,7 +66,7 @@ def build(config: StackConfig) -> Platform:
             "isolated_subnet_ids": network.isolated_subnet_ids,
         }
     )
-    for tier in TIERS:
+    for tier in TIERS if tiers is None else tiers:
         tier(platform)
     return platform
 
