@@ -53,6 +53,11 @@ def _uuid(seed: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def random_password_value(name: str, length: int) -> str:
+    """The ``result`` the mocks give a ``random.RandomPassword`` (tests look for leaks of it)."""
+    return (_hex("pw" + name, 64) * 4)[:length]
+
+
 def physical_name(name: str, inputs: dict[str, Any], key: str = "name") -> str:
     """What Pulumi auto-naming would produce: the logical name plus a random suffix."""
     given = inputs.get(key)
@@ -391,8 +396,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return f"{_uuid('provider' + args.name)}", inputs
         if args.typ == "random:index/randomPassword:RandomPassword":
             # Deterministic stand-in for the generated value; the SDK marks ``result`` secret.
-            length = int(inputs.get("length") or 32)
-            value = (_hex("pw" + args.name, 64) * 4)[:length]
+            value = random_password_value(args.name, int(inputs.get("length") or 32))
             return f"none-{_hex(args.name, 8)}", {**inputs, "result": value, "bcryptHash": "$2a$10$" + _hex("bc" + args.name, 53)}
         if args.typ.startswith("kubernetes:"):
             meta = dict(inputs.get("metadata") or {})

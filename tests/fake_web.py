@@ -5,6 +5,7 @@ edge tier can be planned end to end on its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pulumi
@@ -13,9 +14,13 @@ import pulumi_random as random
 from infra.config import ConfigError, load_from_pulumi
 from infra.platform import Platform
 from infra.program import TIERS, build
+from scalestack import REPO_ROOT
 from scalestack.offline import Capture, run_stack
 
 FAKE_ALB_DNS = "mmp-web-alb-1234567890.us-east-1.elb.amazonaws.com"
+SECRET_NAME, SECRET_LENGTH = "cdn-origin-secret", 48
+# The components each planned stack registered, by the name of its stack.
+PLATFORMS: dict[str, Platform] = {}
 
 
 @dataclass
@@ -25,7 +30,7 @@ class FakeAlb:
 
 def fake_web_tier(platform: Platform) -> None:
     platform.components["alb"] = FakeAlb(dns_name=pulumi.Output.from_input(FAKE_ALB_DNS))
-    platform.components["cdn_origin_secret"] = random.RandomPassword("cdn-origin-secret", length=48, special=False)
+    platform.components["cdn_origin_secret"] = random.RandomPassword(SECRET_NAME, length=SECRET_LENGTH, special=False)
 
 
 def program_with_fake_web() -> None:
@@ -33,9 +38,17 @@ def program_with_fake_web() -> None:
         config = load_from_pulumi()
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
-    for key, value in build(config, [fake_web_tier, *TIERS]).outputs.items():
+    platform = build(config, [fake_web_tier, *TIERS])
+    PLATFORMS[pulumi.get_stack()] = platform
+    for key, value in platform.outputs.items():
         pulumi.export(key, value)
 
 
 def run_with_web(project_dir: Path, stack: str) -> Capture:
     return run_stack(project_dir, stack, program_with_fake_web)
+
+
+@cache
+def with_web(stack: str) -> Capture:
+    """A shipped stack planned once with the stand-in web tier (so the edge tier is built)."""
+    return run_with_web(REPO_ROOT, stack)
