@@ -7,7 +7,7 @@ default user is switched off so that nobody connects without one of the two."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -38,13 +38,13 @@ class CacheArgs:
     shards: int
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
-    client_security_groups: dict[str, pulumi.Input[str]]
+    client_security_groups: Mapping[str, pulumi.Input[str]]
     user_prefix: str  # unique per account and region: RBAC user and group ids
     tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(
-        cls, config: StackConfig, subnet_ids: Sequence[pulumi.Input[str]], security_group_id: pulumi.Input[str], clients: dict[str, pulumi.Input[str]]
+        cls, config: StackConfig, subnet_ids: Sequence[pulumi.Input[str]], security_group_id: pulumi.Input[str], clients: Mapping[str, pulumi.Input[str]]
     ) -> CacheArgs:
         """Node type and shards from the config, or from the working set via the capacity model."""
         s, load = config.cache, config.load

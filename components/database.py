@@ -8,7 +8,7 @@ secret and nothing else."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -28,7 +28,7 @@ ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnha
 @dataclass
 class ProxyArgs:
     security_group_id: pulumi.Input[str]
-    client_security_groups: dict[str, pulumi.Input[str]]
+    client_security_groups: Mapping[str, pulumi.Input[str]]
 
 
 @dataclass
@@ -38,7 +38,7 @@ class DatabaseArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     azs: Sequence[str]
     security_group_id: pulumi.Input[str]
-    client_security_groups: dict[str, pulumi.Input[str]]  # role -> SG admitted on 5432
+    client_security_groups: Mapping[str, pulumi.Input[str]]  # role -> SG admitted on 5432
     replicas: int
     protected: bool  # prod: deletion protection + Pulumi protect
     final_snapshot_identifier: str

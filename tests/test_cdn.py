@@ -103,7 +103,10 @@ def test_access_logs_go_to_a_private_encrypted_bucket_cloudfront_can_write(edge:
     assert controls["cdn-static"]["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     blocks = [r.inputs for r in edge.by_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")]
     assert len(blocks) == 2 and all(b["blockPublicAcls"] and b["blockPublicPolicy"] and b["ignorePublicAcls"] and b["restrictPublicBuckets"] for b in blocks)
-    sse = [r.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] for r in edge.by_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")]
+    sse = [
+        r.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+        for r in edge.by_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    ]
     assert sse == ["AES256", "AES256"]
 
 

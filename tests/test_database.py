@@ -156,7 +156,10 @@ def test_component_alone_with_a_customer_managed_key() -> None:
     decrypt = next(s for s in policy["Statement"] if s["Action"] == "kms:Decrypt")
     assert decrypt["Resource"] == KMS_KEY and decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
     assert built[0].proxy_read_endpoint is None, "RDS Proxy reader endpoints serve Aurora only"
-    assert {r.inputs["referencedSecurityGroupId"] for r in capture.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")} == {"sg-0web", "sg-0proxy"}
+    assert {r.inputs["referencedSecurityGroupId"] for r in capture.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")} == {
+        "sg-0web",
+        "sg-0proxy",
+    }
 
 
 @pytest.mark.parametrize(

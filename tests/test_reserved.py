@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from components.reserved import spread
-from infra.config.presets import preset_for
 from infra.config.model import ENVIRONMENTS, PHASES
+from infra.config.presets import preset_for
 from scalestack import capacity
+from scalestack.cli import app
 from scalestack.offline import Capture
 from tests.conftest import shipped_config, write_stack
 from tests.data_helpers import NS, config_error
@@ -98,8 +100,21 @@ def test_purchase_outside_optimization_is_refused_in_one_line(phase: str) -> Non
 
 
 def test_bad_reserved_input_is_one_line() -> None:
-    assert "reserved.cache.term_years: must be one of 1 or 3, got 2" in config_error("prod", "optimization", reserved={"cache": {"purchase": True, "term_years": 2}})
+    assert "reserved.cache.term_years: must be one of 1 or 3, got 2" in config_error(
+        "prod", "optimization", reserved={"cache": {"purchase": True, "term_years": 2}}
+    )
     assert "reserved.cache.purchase: may be true only while cache.enabled is true" in config_error(
         "prod", "optimization", cache={"enabled": False}, reserved={"cache": {"purchase": True}}
     )
     assert "reserved.database.payment: must be one of" in config_error("prod", "optimization", reserved={"database": {"payment": "Monthly"}})
+
+
+def test_cli_refuses_a_purchase_outside_optimization_with_exit_2(tmp_path: Path) -> None:
+    config = shipped_config("dev")
+    config[f"{NS}:reserved"] = {"cache": {"purchase": True}}
+    write_stack(tmp_path, "buy", config)
+    result = CliRunner().invoke(app, ["plan", "buy", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: Pulumi.buy.yaml: mortgagematch-scaling:reserved.cache.purchase: may be true only in the optimization phase (this stack is in implementation), got True"
+    )
