@@ -116,5 +116,6 @@ def test_cli_refuses_a_purchase_outside_optimization_with_exit_2(tmp_path: Path)
     result = CliRunner().invoke(app, ["plan", "buy", "--project-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "error: Pulumi.buy.yaml: mortgagematch-scaling:reserved.cache.purchase: may be true only in the optimization phase (this stack is in implementation), got True"
+        "error: Pulumi.buy.yaml: mortgagematch-scaling:reserved.cache.purchase: "
+        "may be true only in the optimization phase (this stack is in implementation), got True"
     )
