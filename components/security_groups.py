@@ -7,7 +7,7 @@ component that needs it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Optional
 
 import pulumi
@@ -24,8 +24,10 @@ class _RoleLookup:
     hide a plain ``id`` method. A data descriptor on the class wins over the instance dict,
     so ``security.id(role)`` keeps working while the SDK still finds its attribute."""
 
-    def __get__(self, obj: object, objtype: object = None) -> object:
-        return self if obj is None else obj.group_id  # type: ignore[attr-defined]
+    def __get__(self, obj: Optional[SecurityGroups], objtype: object = None) -> Callable[[str], pulumi.Output[str]]:
+        if obj is None:
+            raise AttributeError("id is looked up on a SecurityGroups instance")
+        return obj.group_id
 
     def __set__(self, obj: object, value: object) -> None:
         obj.__dict__["id"] = value

@@ -3,7 +3,8 @@ both run ``main()``; nothing here knows which one is driving it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Optional
 
 import pulumi
 
@@ -12,14 +13,26 @@ from components.security_groups import SecurityGroups
 from infra.config import ConfigError, StackConfig, load_from_pulumi
 from infra.platform import Platform
 from infra.providers import make_providers, opts_for
-from infra.wiring import eks, web, workers
+from infra.wiring import data, edge, eks, web, workers
+from infra.wiring.data import proxy_enabled
 from infra.wiring.monitoring import wire_alerting, wire_dashboard_and_costs
 
 Tier = Callable[[Platform], None]
 
 # Tiers in dependency order; each reads earlier tiers from ``platform.components``.
 # Alerting runs first (tiers register their alarms with it), dashboard and costs last.
-TIERS: list[Tier] = [wire_alerting, workers.wire_queues, web.wire, workers.wire, eks.wire, wire_dashboard_and_costs]
+TIERS: list[Tier] = [
+    wire_alerting,
+    edge.wire_capacity_reservations,  # before the web group, which targets them
+    workers.wire_queues,
+    web.wire,
+    workers.wire,
+    eks.wire,
+    data.wire,
+    edge.wire_cdn,
+    edge.wire_purchases,
+    wire_dashboard_and_costs,
+]
 
 
 def tier_roles(config: StackConfig) -> list[str]:
@@ -29,6 +42,8 @@ def tier_roles(config: StackConfig) -> list[str]:
         roles.append("workers")
     if config.database.enabled:
         roles.append("database")
+        if proxy_enabled(config):
+            roles.append("proxy")
     if config.cache.enabled:
         roles.append("cache")
     if config.compute.platform == "eks":
@@ -36,8 +51,8 @@ def tier_roles(config: StackConfig) -> list[str]:
     return roles
 
 
-def build(config: StackConfig) -> Platform:
-    """Create every component the config enables."""
+def build(config: StackConfig, tiers: Optional[Sequence[Tier]] = None) -> Platform:
+    """Create every component the config enables (``tiers``: tests may run extra tiers first)."""
     providers = make_providers(config)
     net = config.network
     network = Network(
@@ -66,7 +81,7 @@ def build(config: StackConfig) -> Platform:
             "isolated_subnet_ids": network.isolated_subnet_ids,
         }
     )
-    for tier in TIERS:
+    for tier in TIERS if tiers is None else tiers:
         tier(platform)
     return platform
 

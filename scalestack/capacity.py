@@ -236,3 +236,8 @@ def nodes_for(pods: int, pod: PodResources, node_type: str) -> int:
     if per_node < 1:
         raise ValueError(f"a pod of {pod.cpu_millicores}m/{pod.memory_mib}Mi does not fit on {node_type}")
     return max(1, math.ceil(pods / per_node - 1e-9))
+
+
+def group_max(configured: int | None, capacity: GroupCapacity) -> int:
+    """A group's maximum: the stack file's ``max_size`` if set, else the capacity model's."""
+    return configured if configured is not None else capacity.max_size

@@ -53,6 +53,11 @@ def _uuid(seed: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def random_password_value(name: str, length: int) -> str:
+    """The ``result`` the mocks give a ``random.RandomPassword`` (tests look for leaks of it)."""
+    return (_hex("pw" + name, 64) * (length // 64 + 1))[:length]
+
+
 def physical_name(name: str, inputs: dict[str, Any], key: str = "name") -> str:
     """What Pulumi auto-naming would produce: the logical name plus a random suffix."""
     given = inputs.get(key)
@@ -223,17 +228,32 @@ def _db_proxy_endpoint(name: str, inputs: dict[str, Any], region: str) -> tuple[
     }
 
 
+def _proxy_default_target_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    proxy = str(inputs.get("dbProxyName", "proxy"))
+    return proxy, {"arn": _arn("rds", region, f"target-group:prx-tg-{_hex(name, 17)}"), "name": "default"}
+
+
+def _elasticache_user(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    uid = str(inputs.get("userId", name))
+    return uid, {"arn": _arn("elasticache", region, f"user:{uid}")}
+
+
+def _elasticache_user_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    gid = str(inputs.get("userGroupId", name))
+    return gid, {"arn": _arn("elasticache", region, f"usergroup:{gid}")}
+
+
 def _replication_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
     gid = physical_name(name, inputs, "replicationGroupId").lower()[:40]
-    cluster_mode = int(inputs.get("numNodeGroups") or 1) > 1
+    cluster_mode = inputs.get("clusterMode") == "enabled" or int(inputs.get("numNodeGroups") or 1) > 1
     short_region = region.replace("-", "")[:3] + region.split("-")[1][:1] + region.split("-")[-1]
-    host = f"{gid}.{_hex('ec' + region, 6)}.{'clustercfg.' if cluster_mode else ''}{short_region}.cache.amazonaws.com"
+    host = f"{gid}.{_hex('ec' + region, 6)}.{short_region}.cache.amazonaws.com"
     return gid, {
         "arn": _arn("elasticache", region, f"replicationgroup:{gid}"),
         "replicationGroupId": gid,
         "primaryEndpointAddress": f"master.{host}",
         "readerEndpointAddress": f"replica.{host}",
-        "configurationEndpointAddress": f"clustercfg.{host}",
+        "configurationEndpointAddress": f"clustercfg.{host}" if cluster_mode else None,
         "memberClusters": [f"{gid}-001"],
     }
 
@@ -247,6 +267,24 @@ def _distribution(name: str, inputs: dict[str, Any], region: str) -> tuple[str, 
         "status": "Deployed",
         "etag": "E" + _hex("etag" + name, 12).upper(),
     }
+
+
+def _cf_policy(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    pid = _uuid("cfp" + name)
+    return pid, {"etag": "E" + _hex("etag" + name, 12).upper(), "name": physical_name(name, inputs)}
+
+
+def _origin_access_control(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+    oid = "E" + _hex("oac" + name, 13).upper()
+    return oid, {"etag": "E" + _hex("etag" + name, 12).upper(), "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:origin-access-control/{oid}"}
+
+
+def _reservation(service: str, kind: str) -> StateFn:
+    def fn(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
+        rid = str(inputs.get("reservationId") or inputs.get("elasticacheReservedCacheNodeId") or f"ri-{_hex(kind + name, 12)}")
+        return rid, {"arn": _arn(service, region, f"{kind}:{rid}"), "state": "payment-pending", "startTime": "2026-12-01T00:00:00Z"}
+
+    return fn
 
 
 def _web_acl(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
@@ -317,9 +355,8 @@ def _scaling_policy(name: str, inputs: dict[str, Any], region: str) -> tuple[str
 
 def _random_password(name: str, inputs: dict[str, Any], region: str) -> tuple[str, Outputs]:
     """A deterministic stand-in of the requested length (the provider marks it secret)."""
-    length = int(inputs.get("length") or 16)
-    value = (_hex("pw" + name, 64) * (length // 64 + 1))[:length]
-    return "none", {"result": value, "bcryptHash": "$2a$10$" + _hex("bcrypt" + name, 53)}
+    value = random_password_value(name, int(inputs.get("length") or 16))
+    return f"none-{_hex(name, 8)}", {"result": value, "bcryptHash": "$2a$10$" + _hex("bcrypt" + name, 53)}
 
 
 def _eks_child(kind: str, key: str) -> StateFn:
@@ -393,11 +430,20 @@ STATE_BY_TYPE: dict[str, StateFn] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": _db_proxy_endpoint,
     "aws:rds/subnetGroup:SubnetGroup": _named_arn("rds", "subgrp", sep=":"),
     "aws:rds/parameterGroup:ParameterGroup": _named_arn("rds", "pg", sep=":"),
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": _proxy_default_target_group,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:elasticache/user:User": _elasticache_user,
+    "aws:elasticache/userGroup:UserGroup": _elasticache_user_group,
     "aws:elasticache/subnetGroup:SubnetGroup": _named_arn("elasticache", "subnetgroup", sep=":"),
     "aws:elasticache/parameterGroup:ParameterGroup": _named_arn("elasticache", "parametergroup", sep=":"),
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:cloudfront/cachePolicy:CachePolicy": _cf_policy,
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _cf_policy,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cf_policy,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _origin_access_control,
+    "aws:rds/reservedInstance:ReservedInstance": _reservation("rds", "ri"),
+    "aws:elasticache/reservedCacheNode:ReservedCacheNode": _reservation("elasticache", "reserved-instance"),
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_child("nodegroup", "nodeGroupName"),
     "aws:eks/addon:Addon": _eks_child("addon", "addonName"),
@@ -510,6 +556,57 @@ def _managed_cf_policy(args: dict[str, Any], region: str) -> dict[str, Any]:
     return {"id": CLOUDFRONT_MANAGED_POLICIES.get(name, _uuid(name)), "name": name}
 
 
+# Approximate on-demand $/h per GiB of memory (db.r7g.xlarge ~0.48/h, cache.r7g.large ~0.22/h)
+# and the reserved discount per term, for offering answers of a realistic size.
+_RDS_USD_PER_GIB_HOUR = 0.015
+_CACHE_USD_PER_GIB_HOUR = 0.0168
+_RESERVED_DISCOUNT = {1: 0.35, 3: 0.55}
+_UPFRONT_SHARE = {"No Upfront": 0.0, "Partial Upfront": 0.5, "All Upfront": 1.0}
+
+
+def _upfront(hourly_on_demand: float, years: int, payment: str) -> float:
+    return round(hourly_on_demand * (1 - _RESERVED_DISCOUNT.get(years, 0.35)) * 8760 * years * _UPFRONT_SHARE.get(payment, 0.0), 2)
+
+
+def _rds_offering(args: dict[str, Any], region: str) -> dict[str, Any]:
+    cls = str(args.get("dbInstanceClass", "db.t4g.medium"))
+    years = int(args.get("duration", 31536000)) // 31536000
+    multi_az = bool(args.get("multiAz"))
+    hourly = catalog.rds_classes()[cls].memory_gib * _RDS_USD_PER_GIB_HOUR * (2 if multi_az else 1)
+    payment = str(args.get("offeringType", "No Upfront"))
+    oid = _uuid(f"rds-offering/{cls}/{years}/{multi_az}/{payment}/{region}")
+    return {
+        "id": oid,
+        "offeringId": oid,
+        "dbInstanceClass": cls,
+        "duration": years * 31536000,
+        "multiAz": multi_az,
+        "offeringType": payment,
+        "productDescription": args.get("productDescription", "postgresql"),
+        "fixedPrice": _upfront(hourly, years, payment),
+        "currencyCode": "USD",
+    }
+
+
+def _cache_offering(args: dict[str, Any], region: str) -> dict[str, Any]:
+    node = str(args.get("cacheNodeType", "cache.t4g.small"))
+    duration = str(args.get("duration", "P1Y"))
+    years = int(duration.strip("PY") or 1)
+    engine = str(args.get("productDescription", "redis"))
+    hourly = catalog.cache_node_types()[node].memory_gib * _CACHE_USD_PER_GIB_HOUR * (0.8 if engine == "valkey" else 1.0)
+    payment = str(args.get("offeringType", "No Upfront"))
+    oid = _uuid(f"cache-offering/{node}/{years}/{engine}/{payment}/{region}")
+    return {
+        "id": oid,
+        "offeringId": oid,
+        "cacheNodeType": node,
+        "duration": duration,
+        "offeringType": payment,
+        "productDescription": engine,
+        "fixedPrice": _upfront(hourly, years, payment),
+    }
+
+
 CALLS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _azs,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
@@ -525,4 +622,6 @@ CALLS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:cloudfront/getCachePolicy:getCachePolicy": _managed_cf_policy,
     "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy": _managed_cf_policy,
     "aws:cloudfront/getResponseHeadersPolicy:getResponseHeadersPolicy": _managed_cf_policy,
+    "aws:rds/getReservedInstanceOffering:getReservedInstanceOffering": _rds_offering,
+    "aws:elasticache/getReservedCacheNodeOffering:getReservedCacheNodeOffering": _cache_offering,
 }

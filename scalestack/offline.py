@@ -129,6 +129,7 @@ class CapturingMonitor(MockMonitor):
         urn = response.urn
         raw = struct_pb2.Struct()
         raw.CopyFrom(request.object)
+        inputs = plain(json_format.MessageToDict(request.object))
         record = CapturedResource(
             urn=urn,
             type=request.type,
@@ -140,9 +141,9 @@ class CapturingMonitor(MockMonitor):
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             provider=request.provider,
             id=getattr(response, "id", "") or "",
-            inputs=plain(json_format.MessageToDict(request.object)),
+            inputs=inputs,
             raw_inputs=raw,
-            outputs=plain(json_format.MessageToDict(response.object)) if request.custom else {},
+            outputs=_outputs(response.object, inputs, request.additionalSecretOutputs) if request.custom else {},
         )
         with self._lock:
             self.captured[urn] = record
@@ -154,6 +155,17 @@ class CapturingMonitor(MockMonitor):
             if record is not None:
                 record.outputs = plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+def _outputs(state: struct_pb2.Struct, inputs: dict[str, Any], secret_outputs: Any) -> dict[str, Any]:
+    """The mock provider's state, with every input-derived key taken from the (masked)
+    inputs (mocks echo inputs back without their secret marks) and the outputs the
+    provider declares secret (``additionalSecretOutputs``, e.g. a password's result) masked."""
+    outputs = {**plain(json_format.MessageToDict(state)), **inputs}
+    for key in secret_outputs:
+        if key in outputs:
+            outputs[key] = PLACEHOLDER
+    return outputs
 
 
 class _ListHandler(logging.Handler):

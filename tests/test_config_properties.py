@@ -68,7 +68,9 @@ def wrong_type_values(annotation: Any) -> st.SearchStrategy[Any]:
         return st.one_of(st.text(min_size=1, max_size=8), st.integers())
     if typing.get_origin(annotation) is typing.Literal:
         allowed = typing.get_args(annotation)
-        return st.one_of(st.text(max_size=10).filter(lambda s: s not in allowed), st.integers(), junk_collections)
+        return st.one_of(st.text(max_size=10).filter(lambda s: s not in allowed), st.integers().filter(lambda i: i not in allowed), junk_collections)
+    if typing.get_origin(annotation) is list:
+        return st.one_of(st.text(max_size=5), st.integers(), st.just({"a": 1}))
     if typing.get_origin(annotation) is dict:
         return st.one_of(st.text(max_size=5), st.integers(), st.just([1]))
     if typing.get_origin(annotation) is list:

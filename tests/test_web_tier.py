@@ -74,18 +74,18 @@ def test_alb_attributes(stack: str, protected: bool, request: pytest.FixtureRequ
     assert lb["enableDeletionProtection"] is protected
     assert lb["subnets"] == capture.stack_outputs["public_subnet_ids"]
     assert lb["securityGroups"] == [capture.find("sg-alb").id]
-    bucket = capture.one("aws:s3/bucket:Bucket")
+    bucket = capture.one("aws:s3/bucket:Bucket", "alb-logs")
     assert lb["accessLogs"] == {"bucket": bucket.id, "prefix": "alb", "enabled": True}
 
 
 def test_access_log_bucket_is_encrypted_private_expiring_and_writable_by_elb(prod: Capture) -> None:
-    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs
+    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "alb-logs-encryption").inputs
     assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "alb-logs-public-access").inputs
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    (rule,) = prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    (rule,) = prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "alb-logs-lifecycle").inputs["rules"]
     assert rule["status"] == "Enabled" and rule["expiration"]["days"] == prod.config.web.access_log_retention_days == 365
-    policy = json.loads(prod.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = json.loads(prod.one("aws:s3/bucketPolicy:BucketPolicy", "alb-logs-policy").inputs["policy"])
     delivery = next(s for s in policy["Statement"] if s["Sid"] == "ElbLogDelivery")
     assert delivery["Principal"] == {"AWS": f"arn:aws:iam::{ELB_LOG_ACCOUNTS['us-east-1']}:root"}
     assert delivery["Action"] == "s3:PutObject" and delivery["Resource"].endswith("/alb/AWSLogs/123456789012/*")
@@ -101,7 +101,7 @@ def test_target_group_health_check_deregistration_and_slow_start(prod: Capture) 
 
 
 def test_waf_rate_rule_and_common_rule_set_with_metrics(prod: Capture) -> None:
-    acl = prod.one("aws:wafv2/webAcl:WebAcl")
+    acl = prod.one("aws:wafv2/webAcl:WebAcl", "alb-waf")
     assert acl.inputs["scope"] == "REGIONAL" and acl.inputs["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
     rules = {r["name"]: r for r in acl.inputs["rules"]}
     rate = rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]

@@ -17,6 +17,7 @@ from infra.config.sections.eks import EKS_PHASES, Eks
 from infra.config.sections.load import LoadProfile
 from infra.config.sections.monitoring import Monitoring
 from infra.config.sections.network import Network
+from infra.config.sections.reserved import Reserved
 from infra.config.sections.tags import Tags
 from infra.config.sections.web import Web
 from infra.config.sections.workers import Workers
@@ -44,6 +45,7 @@ class StackConfig(Section):
     monitoring: Monitoring = Monitoring()
     cost: Cost = Cost()
     eks: Eks = Eks()
+    reserved: Reserved = Reserved()
 
     @property
     def is_prod(self) -> bool:
@@ -73,6 +75,7 @@ class StackConfig(Section):
         available = len(regions[self.region])
         if self.network.az_count > available:
             raise KeyedError("network.az_count", f"must be <= {available} (AZs in {self.region}), got {self.network.az_count}")
+        self._check_data_and_edge()
         return self
 
     @model_validator(mode="after")
@@ -109,3 +112,14 @@ class StackConfig(Section):
                 f"must be 'asg' in phase {self.phase!r} (eks needs the autoscaling of the {' or '.join(EKS_PHASES)} phase), got 'eks'",
             )
         return self
+
+    def _check_data_and_edge(self) -> None:
+        """Rules that need the environment or phase next to the data and edge sections."""
+        if self.is_prod and self.database.enabled and self.database.backup_retention_days < 7:
+            raise KeyedError("database.backup_retention_days", f"must be >= 7 in prod, got {self.database.backup_retention_days}")
+        for section in ("database", "cache"):
+            purchase = getattr(self.reserved, section)
+            if purchase.purchase and self.phase != "optimization":
+                raise KeyedError(f"reserved.{section}.purchase", f"may be true only in the optimization phase (this stack is in {self.phase}), got True")
+            if purchase.purchase and not getattr(self, section).enabled:
+                raise KeyedError(f"reserved.{section}.purchase", f"may be true only while {section}.enabled is true, got True")

@@ -8,7 +8,7 @@ import copy
 from types import ModuleType
 from typing import Any
 
-from infra.config.sections import cache, cdn, compute, cost, database, eks, load, monitoring, network, tags, web, workers
+from infra.config.sections import cache, cdn, compute, cost, database, eks, load, monitoring, network, reserved, tags, web, workers
 
 SECTION_MODULES: dict[str, ModuleType] = {
     "tags": tags,
@@ -23,6 +23,7 @@ SECTION_MODULES: dict[str, ModuleType] = {
     "monitoring": monitoring,
     "cost": cost,
     "eks": eks,
+    "reserved": reserved,
 }
 
 
