@@ -414,6 +414,36 @@ def _managed_cf_policy(args: dict[str, Any], region: str) -> dict[str, Any]:
     return {"id": CLOUDFRONT_MANAGED_POLICIES.get(name, _uuid(name)), "name": name}
 
 
+# Reserved offerings the program looked up, by offering id: what each one buys, so the
+# cost estimator can price ``offeringId``s that are opaque on their own.
+OFFERINGS: dict[str, dict[str, Any]] = {}
+_TERMS = {"31536000": "1yr", "94608000": "3yr", "P1Y": "1yr", "P3Y": "3yr", "1": "1yr", "3": "3yr"}
+
+
+def _term(args: dict[str, Any]) -> str:
+    duration = str(args.get("duration", "31536000")).split(".")[0]
+    payment = str(args.get("offeringType", "No Upfront")).lower().replace(" ", "_")
+    return f"{_TERMS.get(duration, '1yr')}_{payment}"
+
+
+def _rds_offering(args: dict[str, Any], region: str) -> dict[str, Any]:
+    oid = _uuid("rds-offering" + repr(sorted(args.items())) + region)
+    engine = str(args.get("productDescription", "postgresql")).lower()
+    OFFERINGS[oid] = {
+        "class": args.get("dbInstanceClass"),
+        "engine": "mysql" if "mysql" in engine else "postgres",
+        "multi_az": bool(args.get("multiAz")),
+        "term": _term(args),
+    }
+    return {**args, "offeringId": oid, "id": oid, "currencyCode": "USD", "fixedPrice": 0.0}
+
+
+def _cache_offering(args: dict[str, Any], region: str) -> dict[str, Any]:
+    oid = _uuid("cache-offering" + repr(sorted(args.items())) + region)
+    OFFERINGS[oid] = {"class": args.get("cacheNodeType"), "engine": str(args.get("productDescription", "redis")).lower(), "term": _term(args)}
+    return {**args, "offeringId": oid, "id": oid, "fixedPrice": 0.0}
+
+
 CALLS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _azs,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
@@ -429,4 +459,6 @@ CALLS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:cloudfront/getCachePolicy:getCachePolicy": _managed_cf_policy,
     "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy": _managed_cf_policy,
     "aws:cloudfront/getResponseHeadersPolicy:getResponseHeadersPolicy": _managed_cf_policy,
+    "aws:rds/getReservedInstanceOffering:getReservedInstanceOffering": _rds_offering,
+    "aws:elasticache/getReservedCacheNodeOffering:getReservedCacheNodeOffering": _cache_offering,
 }
