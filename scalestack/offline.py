@@ -137,6 +137,7 @@ class CapturingMonitor(MockMonitor):
             id=getattr(response, "id", "") or "",
             inputs=plain(json_format.MessageToDict(request.object)),
             raw_inputs=raw,
+            outputs=_masked_state(request.object, getattr(response, "object", None)) if request.custom else {},
         )
         with self._lock:
             self.captured[urn] = record
@@ -148,6 +149,25 @@ class CapturingMonitor(MockMonitor):
             if record is not None:
                 record.outputs = plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(SIG_KEY) == SECRET_SIG or any(_has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+def _masked_state(inputs: struct_pb2.Struct, state: Optional[struct_pb2.Struct]) -> dict[str, Any]:
+    """The mock's resource state as plain JSON. The mock runtime hands resources their
+    inputs unwrapped, so every output key whose input held a secret is masked here."""
+    if state is None:
+        return {}
+    raw_inputs = json_format.MessageToDict(inputs)
+    secret_keys = {k for k, v in raw_inputs.items() if _has_secret(v)}
+    out = plain(json_format.MessageToDict(state))
+    return {k: (PLACEHOLDER if k in secret_keys else v) for k, v in out.items()}
 
 
 class _ListHandler(logging.Handler):
