@@ -166,4 +166,4 @@ def test_cli_refresh_uses_the_configured_client(tmp_path: Path, mocker: Any) -> 
 def test_pricing_client_retries_adaptively() -> None:
     client = pricing.pricing_client()
     assert client.meta.region_name == "us-east-1"
-    assert client.meta.config.retries == {"max_attempts": 10, "mode": "adaptive"}
+    assert client.meta.config.retries == {"total_max_attempts": 11, "mode": "adaptive"}
