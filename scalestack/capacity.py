@@ -249,7 +249,14 @@ class TierVerdict:
     note: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {"tier": self.tier, "measure": self.measure, "required": self.required, "configured": self.configured, "verdict": self.verdict, "note": self.note}
+        return {
+            "tier": self.tier,
+            "measure": self.measure,
+            "required": self.required,
+            "configured": self.configured,
+            "verdict": self.verdict,
+            "note": self.note,
+        }
 
 
 def verdict(required: float, configured: float) -> str:

@@ -37,7 +37,8 @@ def group_verdict(capture: Capture, tier: str) -> Optional[capacity.TierVerdict]
     model = capacity.web_capacity if tier == "web" else capacity.worker_capacity
     need = model(cfg.load, itype, cfg.network.az_count, cfg.is_prod)
     configured = sum(_int(g.inputs.get("maxSize")) for g in groups)
-    note = f"{itype}: peak {need.at_peak}, one AZ lost {need.with_az_loss}, baseline {need.at_baseline}; configured min {sum(_int(g.inputs.get('minSize')) for g in groups)}"
+    min_size = sum(_int(g.inputs.get("minSize")) for g in groups)
+    note = f"{itype}: peak {need.at_peak}, one AZ lost {need.with_az_loss}, baseline {need.at_baseline}; configured min {min_size}"
     return capacity.TierVerdict(tier, "instances at peak (max size)", need.max_size, configured, capacity.verdict(need.max_size, configured), note)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Optional
 
 import typer

@@ -263,7 +263,7 @@ def _node_group(r: CapturedResource, ctx: Context) -> list[CostComponent]:
 
 def _db_by_ref(ref: str, ctx: Context) -> Optional[CapturedResource]:
     for db in ctx.capture.by_type("aws:rds/instance:Instance"):
-        if ref and ref in (db.id, str(db.inputs.get("identifier", "")), db.urn) or (ref.startswith("arn:") and ref.endswith(f":db:{db.id}")):
+        if (ref and ref in (db.id, str(db.inputs.get("identifier", "")), db.urn)) or (ref.startswith("arn:") and ref.endswith(f":db:{db.id}")):
             return db
     return None
 
@@ -291,7 +291,11 @@ def _rds(r: CapturedResource, ctx: Context) -> list[CostComponent]:
     out = [hours(f"{name} (reserved)", 1, 0.0, RESERVED)] if covered else [hours(name, 1, ctx.prices.rds_hour(cls, engine, multi), ON_DEMAND)]
     storage = _num(r.inputs.get("allocatedStorage"), 0)
     if storage:
-        out.append(CostComponent("Storage (gp3)", "GB-months", storage, ctx.prices.usage("rds_gp3_gb_month_multi_az" if multi else "rds_gp3_gb_month_single_az"), FIXED))
+        out.append(
+            CostComponent(
+                "Storage (gp3)", "GB-months", storage, ctx.prices.usage("rds_gp3_gb_month_multi_az" if multi else "rds_gp3_gb_month_single_az"), FIXED
+            )
+        )
     retention = _num(r.inputs.get("performanceInsightsRetentionPeriod"), PERFORMANCE_INSIGHTS_FREE_DAYS)
     if r.inputs.get("performanceInsightsEnabled") and retention > PERFORMANCE_INSIGHTS_FREE_DAYS and cls in catalog.rds_classes():
         vcpu = catalog.rds_classes()[cls].vcpu

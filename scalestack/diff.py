@@ -148,7 +148,10 @@ def diff_markdown(d: dict[str, Any]) -> str:
     rows.append(["**total**", md.usd(c["before"]), md.usd(c["after"]), f"**{c['delta']:+,.2f}**"])
     parts.append("### Monthly cost\n\n" + md.table(["tier", "previous", "new", "diff"], rows))
     if d["capacity_changes"]:
-        parts.append("### Capacity verdicts\n\n" + md.table(["tier", "measure", "before", "after"], [[v["tier"], v["measure"], v["before"], v["after"]] for v in d["capacity_changes"]]))
+        parts.append(
+            "### Capacity verdicts\n\n"
+            + md.table(["tier", "measure", "before", "after"], [[v["tier"], v["measure"], v["before"], v["after"]] for v in d["capacity_changes"]])
+        )
     res_rows = [["+", f"`{a['key']}`", md.usd(a["monthly_usd"])] for a in d["added"]]
     res_rows += [["-", f"`{r['key']}`", md.usd(-r["monthly_usd"])] for r in d["removed"]]
     res_rows += [["-/+" if ch["replace"] else "~", f"`{ch['key']}`", f"{ch['monthly_usd_delta']:+,.2f}"] for ch in d["changed"]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Optional
 
 from google.protobuf import json_format
@@ -56,7 +56,7 @@ def export_resource(r: CapturedResource) -> dict[str, Any]:
         "custom": r.custom,
         "type": r.type,
         "inputs": inputs,
-        "outputs": export_value(r.outputs if r.outputs else ({} if r.custom else {})),
+        "outputs": export_value(r.state()),
     }
     if r.custom:
         entry["id"] = r.id
@@ -76,7 +76,7 @@ def stack_export(capture: Capture, time: Optional[str] = None) -> dict[str, Any]
         "version": EXPORT_VERSION,
         "deployment": {
             "manifest": {
-                "time": time or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "time": time or datetime.now(UTC).isoformat(timespec="seconds"),
                 "magic": hashlib.sha256(PULUMI_VERSION.encode()).hexdigest(),
                 "version": PULUMI_VERSION,
             },

@@ -72,7 +72,12 @@ def plan_markdown(doc: dict[str, Any]) -> str:
     if verdicts:
         parts.append("### Capacity\n\n" + table(VERDICT_HEADERS, verdict_rows(verdicts)))
     rows = [
-        [f"`{r['name']}`", r["type"], usd(r.get("monthly_usd", 0.0)), "; ".join(f"{c['name']}: {c['quantity']:g} {c['unit']} x {c['unit_price_usd']:g}" for c in r.get("cost_components", []))]
+        [
+            f"`{r['name']}`",
+            r["type"],
+            usd(r.get("monthly_usd", 0.0)),
+            "; ".join(f"{c['name']}: {c['quantity']:g} {c['unit']} x {c['unit_price_usd']:g}" for c in r.get("cost_components", [])),
+        ]
         for r in sorted(custom, key=lambda r: -r.get("monthly_usd", 0.0))
     ]
     parts.append(folded(f"Cost per resource ({len(rows)})", table(["resource", "type", "monthly", "components"], rows)))

@@ -49,6 +49,14 @@ class CapturedResource:
     inputs: dict[str, Any]
     raw_inputs: struct_pb2.Struct = field(repr=False, compare=False)
     outputs: dict[str, Any] = field(default_factory=dict)
+    raw_state: Optional[struct_pb2.Struct] = field(default=None, repr=False, compare=False)
+
+    def state(self) -> dict[str, Any]:
+        """Outputs: a component's registered outputs, or the mock provider's state of a
+        custom resource (converted on demand: only the stack export needs it)."""
+        if self.raw_state is None:
+            return self.outputs
+        return masked_state(self.raw_inputs, self.raw_state)
 
 
 @dataclass
@@ -137,7 +145,7 @@ class CapturingMonitor(MockMonitor):
             id=getattr(response, "id", "") or "",
             inputs=plain(json_format.MessageToDict(request.object)),
             raw_inputs=raw,
-            outputs=_masked_state(request.object, getattr(response, "object", None)) if request.custom else {},
+            raw_state=getattr(response, "object", None) if request.custom else None,
         )
         with self._lock:
             self.captured[urn] = record
@@ -159,7 +167,7 @@ def _has_secret(value: Any) -> bool:
     return False
 
 
-def _masked_state(inputs: struct_pb2.Struct, state: Optional[struct_pb2.Struct]) -> dict[str, Any]:
+def masked_state(inputs: struct_pb2.Struct, state: Optional[struct_pb2.Struct]) -> dict[str, Any]:
     """The mock's resource state as plain JSON. The mock runtime hands resources their
     inputs unwrapped, so every output key whose input held a secret is masked here."""
     if state is None:

@@ -47,8 +47,15 @@ def asg(name: str, tier: str, min_size: int, max_size: int, override_types: list
             "minSize": min_size,
             "maxSize": max_size,
             "mixedInstancesPolicy": {
-                "instancesDistribution": {"onDemandBaseCapacity": base, "onDemandPercentageAboveBaseCapacity": pct, "spotAllocationStrategy": "price-capacity-optimized"},
-                "launchTemplate": {"launchTemplateSpecification": {"launchTemplateId": "lt-01", "version": "$Latest"}, "overrides": [{"instanceType": t} for t in override_types]},
+                "instancesDistribution": {
+                    "onDemandBaseCapacity": base,
+                    "onDemandPercentageAboveBaseCapacity": pct,
+                    "spotAllocationStrategy": "price-capacity-optimized",
+                },
+                "launchTemplate": {
+                    "launchTemplateSpecification": {"launchTemplateId": "lt-01", "version": "$Latest"},
+                    "overrides": [{"instanceType": t} for t in override_types],
+                },
             },
             "tags": [{"key": "tier", "value": tier, "propagateAtLaunch": True}],
         },

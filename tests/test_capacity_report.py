@@ -43,7 +43,9 @@ def test_workers_replicas_proxy_and_cache(prod: Capture) -> None:
         factory.asg("web", "web", 3, 80, ["m7g.large"]),
         factory.rds("db", "db.r7g.xlarge", multi_az=True),
         factory.resource(
-            "aws:elasticache/replicationGroup:ReplicationGroup", "cache", {"nodeType": "cache.r7g.large", "engine": "valkey", "numNodeGroups": 3, "replicasPerNodeGroup": 1}
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "cache",
+            {"nodeType": "cache.r7g.large", "engine": "valkey", "numNodeGroups": 3, "replicasPerNodeGroup": 1},
         ),
     )
     assert vs[("workers", "instances at peak (max size)")].verdict == capacity.OVER

@@ -51,7 +51,9 @@ def test_multi_az_doubles_the_db_instance_and_storage_is_gp3(dev: Capture) -> No
 
 def test_replica_inherits_engine_and_performance_insights_beyond_free_tier(dev: Capture) -> None:
     primary = factory.rds("db", "db.r7g.large", engine="mysql")
-    replica = factory.rds("db-replica-1", "db.r7g.large", engine=None, replicateSourceDb="db", performanceInsightsEnabled=True, performanceInsightsRetentionPeriod=31)
+    replica = factory.rds(
+        "db-replica-1", "db.r7g.large", engine=None, replicateSourceDb="db", performanceInsightsEnabled=True, performanceInsightsRetentionPeriod=31
+    )
     est = priced(dev.config, primary, replica)
     comps = one(est, "db-replica-1").components
     assert "mysql" in comps[0].name and "replica" in comps[0].name
@@ -63,7 +65,8 @@ def test_rds_reserved_instance_carries_the_discounted_cost_and_covers_the_instan
     from scalestack.mocks import CALLS
 
     offering = CALLS["aws:rds/getReservedInstanceOffering:getReservedInstanceOffering"](
-        {"dbInstanceClass": "db.r7g.large", "duration": 31536000, "multiAz": True, "offeringType": "No Upfront", "productDescription": "postgresql"}, "us-east-1"
+        {"dbInstanceClass": "db.r7g.large", "duration": 31536000, "multiAz": True, "offeringType": "No Upfront", "productDescription": "postgresql"},
+        "us-east-1",
     )
     ri = factory.resource("aws:rds/reservedInstance:ReservedInstance", "ri", {"offeringId": offering["offeringId"], "instanceCount": 1}, module="cost")
     est = priced(dev.config, factory.rds("db", "db.r7g.large", multi_az=True), ri)
@@ -96,7 +99,9 @@ def test_capacity_reservation_billed_once_and_covers_on_demand(prod: Capture) ->
 
 def test_cache_nodes_cluster_mode_and_valkey_discount(dev: Capture) -> None:
     rg = factory.resource(
-        "aws:elasticache/replicationGroup:ReplicationGroup", "cache", {"nodeType": "cache.r7g.large", "engine": "valkey", "numNodeGroups": 2, "replicasPerNodeGroup": 1}
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "cache",
+        {"nodeType": "cache.r7g.large", "engine": "valkey", "numNodeGroups": 2, "replicasPerNodeGroup": 1},
     )
     est = priced(dev.config, rg)
     assert one(est, "cache").monthly_usd == pytest.approx(4 * 0.219 * 0.8 * H)
@@ -110,7 +115,11 @@ def test_edge_monitoring_and_small_items(dev: Capture) -> None:
         factory.resource("aws:cloudfront/distribution:Distribution", "cdn"),
         factory.resource("aws:wafv2/webAcl:WebAcl", "waf", {"rules": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}),
         factory.resource("aws:cloudwatch/metricAlarm:MetricAlarm", "cpu", {"metricName": "CPUUtilization"}),
-        factory.resource("aws:cloudwatch/metricAlarm:MetricAlarm", "anomaly", {"thresholdMetricId": "ad1", "metricQueries": [{"id": "ad1", "expression": "ANOMALY_DETECTION_BAND(m1, 2)"}]}),
+        factory.resource(
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "anomaly",
+            {"thresholdMetricId": "ad1", "metricQueries": [{"id": "ad1", "expression": "ANOMALY_DETECTION_BAND(m1, 2)"}]},
+        ),
         factory.resource("aws:cloudwatch/dashboard:Dashboard", "dash"),
         factory.resource("aws:kms/key:Key", "key"),
         factory.resource("aws:secretsmanager/secret:Secret", "secret"),

@@ -85,7 +85,7 @@ def _secret_program() -> None:
 def test_no_secret_value_in_any_format(tmp_path: Path) -> None:
     capture = run_stack(REPO_ROOT, "dev", program=_secret_program)
     leak = capture.one("aws:secretsmanager/secretVersion:SecretVersion")
-    assert leak.inputs["secretString"] == PLACEHOLDER and leak.outputs["secretString"] == PLACEHOLDER
+    assert leak.inputs["secretString"] == PLACEHOLDER and leak.state()["secretString"] == PLACEHOLDER
     doc = plan_document(capture)
     export = stack_export(capture)
     exported = next(r for r in export["deployment"]["resources"] if r["urn"] == leak.urn)

@@ -108,7 +108,11 @@ def stubbed_client() -> tuple[Any, Stubber]:
         price_item("db.r7g.large", "0.9", databaseEngine="PostgreSQL", deploymentOption="Multi-AZ (readable standbys)"),
     ]
     stub.add_response("get_products", page(rds_items), {"ServiceCode": "AmazonRDS", "Filters": ANY, "FormatVersion": "aws_v1"})
-    stub.add_response("get_products", page([price_item("cache.r7g.large", "0.2300000000", cacheEngine="Redis")]), {"ServiceCode": "AmazonElastiCache", "Filters": ANY, "FormatVersion": "aws_v1"})
+    stub.add_response(
+        "get_products",
+        page([price_item("cache.r7g.large", "0.2300000000", cacheEngine="Redis")]),
+        {"ServiceCode": "AmazonElastiCache", "Filters": ANY, "FormatVersion": "aws_v1"},
+    )
     return client, stub
 
 
