@@ -4,6 +4,7 @@ Exit codes: 0 ok, 1 blocking findings, 2 invalid config or usage."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import sys
@@ -81,6 +82,9 @@ def plan(
     from scalestack.offline import run_stack
     from scalestack.plan import plan_document, render_table
 
+    # The SDK and pulumi_aws leave ~160k long-lived objects after import; freezing them
+    # keeps the garbage collector from rescanning them during the run (~3x faster plan).
+    gc.freeze()
     root = project_dir or find_project_dir()
     try:
         capture = run_stack(root, stack)

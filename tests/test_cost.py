@@ -162,3 +162,17 @@ def test_totals_add_up_by_tier_and_purchase_option(prod: Capture) -> None:
     assert sum(est.by_purchase_option().values()) == pytest.approx(est.monthly_usd, abs=0.05)
     # subnets carry a "tier" tag meaning their subnet tier; it must not become a cost tier
     assert "private" not in est.by_tier()
+
+
+def test_asg_type_from_launch_template_and_untagged_group_at_desired(dev: Capture) -> None:
+    lt = factory.resource("aws:ec2/launchTemplate:LaunchTemplate", "web-lt", {"instanceType": "t4g.small"}, module="web", id_="lt-0abc")
+    group = factory.resource(
+        "aws:autoscaling/group:Group",
+        "batch",
+        {"minSize": 1, "maxSize": 10, "desiredCapacity": 2, "launchTemplate": {"id": "lt-0abc", "version": "$Latest"}},
+        module="batch",
+    )
+    est = priced(dev.config, lt, group)
+    (comp,) = one(est, "batch").components
+    assert (comp.purchase_option, comp.quantity, comp.unit_price_usd) == (cost.ON_DEMAND, 2 * H, 0.0168)
+    assert one(est, "batch").tier == "batch"
