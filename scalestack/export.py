@@ -71,6 +71,28 @@ def export_resource(r: CapturedResource) -> dict[str, Any]:
     return entry
 
 
+def state_order(resources: list[CapturedResource]) -> list[CapturedResource]:
+    """Pulumi checks a snapshot's integrity: every resource comes after its parent, its
+    provider and its dependencies. Depth-first, keeping the capture's order otherwise."""
+    by_urn = {r.urn: r for r in resources}
+    done: set[str] = set()
+    out: list[CapturedResource] = []
+
+    def visit(r: CapturedResource) -> None:
+        if r.urn in done:
+            return
+        done.add(r.urn)
+        provider_urn = r.provider.rsplit("::", 1)[0] if r.provider else ""
+        for urn in (r.parent, provider_urn, *r.dependencies):
+            if urn in by_urn:
+                visit(by_urn[urn])
+        out.append(r)
+
+    for r in resources:
+        visit(r)
+    return out
+
+
 def stack_export(capture: Capture, time: Optional[str] = None) -> dict[str, Any]:
     return {
         "version": EXPORT_VERSION,
@@ -80,7 +102,7 @@ def stack_export(capture: Capture, time: Optional[str] = None) -> dict[str, Any]
                 "magic": hashlib.sha256(PULUMI_VERSION.encode()).hexdigest(),
                 "version": PULUMI_VERSION,
             },
-            "resources": [export_resource(r) for r in capture.resources],
+            "resources": [export_resource(r) for r in state_order(capture.resources)],
         },
     }
 

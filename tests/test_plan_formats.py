@@ -68,9 +68,14 @@ def test_stack_export_has_pulumi_shape_and_round_trips(prod: Capture) -> None:
     assert vpc["outputs"]["arn"].startswith("arn:aws:ec2:us-east-1:") and vpc["outputs"]["cidrBlock"] == vpc["inputs"]["cidrBlock"]
     assert {"urn", "custom", "type", "inputs", "outputs", "dependencies", "propertyDependencies"} <= set(vpc)
     assert any(r["type"] == "pulumi:providers:aws" for r in res) and all(r.get("provider", "::").count("::") >= 1 for r in res)
+    seen: set[str] = set()
+    for r in res:  # snapshot integrity: parent, provider and dependencies come first
+        assert all(u in seen for u in (r.get("parent"), r.get("provider", "").rsplit("::", 1)[0], *r["dependencies"]) if u), r["urn"]
+        seen.add(r["urn"])
     plan = plan_document(prod, [])["resources"]
     keys = ("urn", "type", "name", "parent", "custom", "protect", "dependencies", "inputs")
-    assert [{k: r[k] for k in keys} for r in imported_resources(doc)] == [{k: r[k] for k in keys} for r in plan]
+    by_urn = {r["urn"]: {k: r[k] for k in keys} for r in imported_resources(doc)}
+    assert len(by_urn) == len(plan) and all(by_urn[r["urn"]] == {k: r[k] for k in keys} for r in plan)
 
 
 def _secret_program() -> None:
@@ -90,7 +95,11 @@ def test_no_secret_value_in_any_format(tmp_path: Path) -> None:
     export = stack_export(capture)
     exported = next(r for r in export["deployment"]["resources"] if r["urn"] == leak.urn)
     assert exported["inputs"]["secretString"] == {SIG_KEY: SECRET_SIG, "plaintext": json.dumps(PLACEHOLDER)}
-    texts = [json.dumps(doc), plan_markdown(doc), json.dumps(export)]
+    from scalestack.diff import diff_documents, diff_markdown
+
+    changes = diff_documents(plan_document(factory.capture(capture.config, [])), doc)
+    assert any(a["key"].endswith("::leak-check") for a in changes["added"])
+    texts = [json.dumps(doc), plan_markdown(doc), json.dumps(export), json.dumps(changes), diff_markdown(changes)]
     from rich.console import Console
 
     from scalestack.plan import render_table
