@@ -241,3 +241,123 @@ def nodes_for(pods: int, pod: PodResources, node_type: str) -> int:
 def group_max(configured: int | None, capacity: GroupCapacity) -> int:
     """A group's maximum: the stack file's ``max_size`` if set, else the capacity model's."""
     return configured if configured is not None else capacity.max_size
+
+
+# --- expected averages and usage volumes (what the cost estimator prices) ---------------
+
+PEAK_HOURS_PER_DAY = 4  # the load profile's peak lasts ~4 h a day; the rest runs at baseline
+SECONDS_PER_MONTH = 730 * 3600
+REQUESTS_PER_CONNECTION = 10  # keep-alive: requests one client connection carries
+CONNECTION_SECONDS = 5.0  # mean lifetime of an ALB connection
+RULES_PER_REQUEST = 5  # listener rules evaluated per request (ALB bills beyond 10 free)
+NAT_SHARE_OF_RESPONSE = 0.10  # egress through NAT (third-party APIs, updates) per byte served
+LOG_KB_PER_REQUEST = 0.5  # application + access log bytes per request
+SQS_REQUESTS_PER_JOB = 3  # send, receive, delete
+SQS_IDLE_POLLS_PER_WORKER_S = 1 / 20  # one 20 s long poll per worker when the queue is empty
+GB = 1024**2  # KB per GB
+
+
+def average_rps(load: LoadProfile) -> float:
+    """Expected mean requests/s today: baseline most of the day, peak for PEAK_HOURS_PER_DAY."""
+    share = PEAK_HOURS_PER_DAY / 24
+    return load.baseline_rps * (1 - share) + load.peak_rps * share
+
+
+def average_job_rate(load: LoadProfile) -> float:
+    """Jobs follow requests: the peak job rate scaled by the mean/peak request ratio."""
+    return load.job_rate_per_s * average_rps(load) / load.peak_rps
+
+
+def expected_instances(demand_baseline: float, demand_peak: float, per_instance: float, min_size: int, max_size: int) -> float:
+    """What target tracking keeps running on average: baseline hours and peak hours, each
+    clamped to the group's bounds. This, not max_size, is what a month costs."""
+
+    def at(demand: float) -> int:
+        return min(max(math.ceil(demand / per_instance - 1e-9), min_size, 0), max(max_size, min_size))
+
+    share = PEAK_HOURS_PER_DAY / 24
+    return at(demand_baseline) * (1 - share) + at(demand_peak) * share
+
+
+def expected_web_instances(load: LoadProfile, instance_type: str, min_size: int, max_size: int) -> float:
+    head = 1 + load.headroom_pct / 100
+    return expected_instances(load.baseline_rps * head, load.peak_rps * head, per_instance_rps(load, instance_type), min_size, max_size)
+
+
+def expected_worker_instances(load: LoadProfile, instance_type: str, min_size: int, max_size: int) -> float:
+    head = 1 + load.headroom_pct / 100
+    per = float(catalog.ec2_type(instance_type).vcpu)
+    peak = load.job_rate_per_s * load.seconds_per_job * head
+    return expected_instances(peak * load.baseline_rps / load.peak_rps, peak, per, min_size, max_size)
+
+
+@dataclass(frozen=True)
+class UsageVolumes:
+    """Monthly volumes of the usage-priced items, from today's load profile."""
+
+    requests: float
+    response_gb: float
+    alb_lcu: float  # mean LCUs (bill = LCU-hours = alb_lcu x 730)
+    cloudfront_gb: float
+    cloudfront_requests: float
+    nat_gb: float
+    sqs_requests: float
+    log_ingest_gb: float
+
+
+def usage_volumes(load: LoadProfile, cdn: bool, workers: int = 0) -> UsageVolumes:
+    """ALB LCU = max(new conn/s / 25, active conn / 3000, processed GB/h, rule evals/s / 1000)."""
+    rps = average_rps(load)
+    requests = rps * SECONDS_PER_MONTH
+    response_gb = requests * load.avg_response_kb / GB
+    new_conn = rps / REQUESTS_PER_CONNECTION
+    gb_per_hour = rps * 3600 * load.avg_response_kb / GB
+    lcu = max(new_conn / 25, new_conn * CONNECTION_SECONDS / 3000, gb_per_hour, rps * max(RULES_PER_REQUEST - 10, 0) / 1000)
+    jobs = average_job_rate(load) * SECONDS_PER_MONTH
+    return UsageVolumes(
+        requests=requests,
+        response_gb=response_gb,
+        alb_lcu=lcu,
+        cloudfront_gb=response_gb if cdn else 0.0,
+        cloudfront_requests=requests if cdn else 0.0,
+        nat_gb=response_gb * NAT_SHARE_OF_RESPONSE,
+        sqs_requests=jobs * SQS_REQUESTS_PER_JOB + workers * SQS_IDLE_POLLS_PER_WORKER_S * SECONDS_PER_MONTH,
+        log_ingest_gb=requests * LOG_KB_PER_REQUEST / GB,
+    )
+
+
+# --- verdicts -----------------------------------------------------------------------------
+
+UNDER, RIGHT, OVER = "under-provisioned", "right-sized", "over-provisioned"
+OVER_PROVISIONED_UTILISATION = 0.40  # COST06-BP03: max utilisation below 40 % -> shrink
+
+
+@dataclass(frozen=True)
+class TierVerdict:
+    tier: str
+    measure: str
+    required: float
+    configured: float
+    verdict: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "tier": self.tier,
+            "measure": self.measure,
+            "required": self.required,
+            "configured": self.configured,
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+def verdict(required: float, configured: float) -> str:
+    """Under when the configured capacity is below the requirement (which already holds
+    the load profile's headroom and, in prod, the AZ loss); over when the requirement
+    would use less than 40 % of it (COST06-BP03); right-sized otherwise."""
+    if configured < required:
+        return UNDER
+    if configured > 0 and required / configured < OVER_PROVISIONED_UTILISATION:
+        return OVER
+    return RIGHT

@@ -556,55 +556,57 @@ def _managed_cf_policy(args: dict[str, Any], region: str) -> dict[str, Any]:
     return {"id": CLOUDFRONT_MANAGED_POLICIES.get(name, _uuid(name)), "name": name}
 
 
-# Approximate on-demand $/h per GiB of memory (db.r7g.xlarge ~0.48/h, cache.r7g.large ~0.22/h)
-# and the reserved discount per term, for offering answers of a realistic size.
-_RDS_USD_PER_GIB_HOUR = 0.015
-_CACHE_USD_PER_GIB_HOUR = 0.0168
-_RESERVED_DISCOUNT = {1: 0.35, 3: 0.55}
-_UPFRONT_SHARE = {"No Upfront": 0.0, "Partial Upfront": 0.5, "All Upfront": 1.0}
+# Reserved offerings the program looked up, by offering id: what each one buys, so the
+# cost estimator can price ``offeringId``s that are opaque on their own.
+OFFERINGS: dict[str, dict[str, Any]] = {}
+_TERMS = {"31536000": "1yr", "94608000": "3yr", "P1Y": "1yr", "P3Y": "3yr", "1": "1yr", "3": "3yr"}
+_UPFRONT_SHARE = {"no_upfront": 0.0, "partial_upfront": 0.5, "all_upfront": 1.0}
 
 
-def _upfront(hourly_on_demand: float, years: int, payment: str) -> float:
-    return round(hourly_on_demand * (1 - _RESERVED_DISCOUNT.get(years, 0.35)) * 8760 * years * _UPFRONT_SHARE.get(payment, 0.0), 2)
+def _term(args: dict[str, Any]) -> str:
+    duration = str(args.get("duration", "31536000")).split(".")[0]
+    payment = str(args.get("offeringType", "No Upfront")).lower().replace(" ", "_")
+    return f"{_TERMS.get(duration, '1yr')}_{payment}"
+
+
+def _fixed_price(service: str, hourly_on_demand: float, term: str) -> float:
+    """The offering's upfront charge, from the one price catalogue: the discounted term's
+    cost times the share paid upfront."""
+    from scalestack import pricing
+
+    years = 3 if term.startswith("3yr") else 1
+    try:
+        discount = pricing.reserved_discount(service, term)
+    except pricing.PriceNotFound:
+        return 0.0
+    share = _UPFRONT_SHARE.get(term.split("_", 1)[1], 0.0)
+    return round(hourly_on_demand * (1 - discount) * 8760 * years * share, 2)
 
 
 def _rds_offering(args: dict[str, Any], region: str) -> dict[str, Any]:
-    cls = str(args.get("dbInstanceClass", "db.t4g.medium"))
-    years = int(args.get("duration", 31536000)) // 31536000
-    multi_az = bool(args.get("multiAz"))
-    hourly = catalog.rds_classes()[cls].memory_gib * _RDS_USD_PER_GIB_HOUR * (2 if multi_az else 1)
-    payment = str(args.get("offeringType", "No Upfront"))
-    oid = _uuid(f"rds-offering/{cls}/{years}/{multi_az}/{payment}/{region}")
-    return {
-        "id": oid,
-        "offeringId": oid,
-        "dbInstanceClass": cls,
-        "duration": years * 31536000,
-        "multiAz": multi_az,
-        "offeringType": payment,
-        "productDescription": args.get("productDescription", "postgresql"),
-        "fixedPrice": _upfront(hourly, years, payment),
-        "currencyCode": "USD",
+    from scalestack import pricing
+
+    oid = _uuid("rds-offering" + repr(sorted(args.items())) + region)
+    engine = str(args.get("productDescription", "postgresql")).lower()
+    bought = {
+        "class": args.get("dbInstanceClass"),
+        "engine": "mysql" if "mysql" in engine else "postgres",
+        "multi_az": bool(args.get("multiAz")),
+        "term": _term(args),
     }
+    OFFERINGS[oid] = bought
+    hourly = pricing.for_region(region).rds_hour(str(bought["class"]), str(bought["engine"]), bool(bought["multi_az"]))
+    return {**args, "offeringId": oid, "id": oid, "currencyCode": "USD", "fixedPrice": _fixed_price("rds", hourly, str(bought["term"]))}
 
 
 def _cache_offering(args: dict[str, Any], region: str) -> dict[str, Any]:
-    node = str(args.get("cacheNodeType", "cache.t4g.small"))
-    duration = str(args.get("duration", "P1Y"))
-    years = int(duration.strip("PY") or 1)
-    engine = str(args.get("productDescription", "redis"))
-    hourly = catalog.cache_node_types()[node].memory_gib * _CACHE_USD_PER_GIB_HOUR * (0.8 if engine == "valkey" else 1.0)
-    payment = str(args.get("offeringType", "No Upfront"))
-    oid = _uuid(f"cache-offering/{node}/{years}/{engine}/{payment}/{region}")
-    return {
-        "id": oid,
-        "offeringId": oid,
-        "cacheNodeType": node,
-        "duration": duration,
-        "offeringType": payment,
-        "productDescription": engine,
-        "fixedPrice": _upfront(hourly, years, payment),
-    }
+    from scalestack import pricing
+
+    oid = _uuid("cache-offering" + repr(sorted(args.items())) + region)
+    bought = {"class": args.get("cacheNodeType"), "engine": str(args.get("productDescription", "redis")).lower(), "term": _term(args)}
+    OFFERINGS[oid] = bought
+    hourly = pricing.for_region(region).cache_hour(str(bought["class"]), str(bought["engine"]))
+    return {**args, "offeringId": oid, "id": oid, "fixedPrice": _fixed_price("elasticache", hourly, str(bought["term"]))}
 
 
 CALLS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {

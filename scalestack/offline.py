@@ -52,6 +52,15 @@ class CapturedResource:
     inputs: dict[str, Any]
     raw_inputs: struct_pb2.Struct = field(repr=False, compare=False)
     outputs: dict[str, Any] = field(default_factory=dict)
+    raw_state: Optional[struct_pb2.Struct] = field(default=None, repr=False, compare=False)
+    secret_outputs: tuple[str, ...] = ()
+
+    def state(self) -> dict[str, Any]:
+        """Outputs: a component's registered outputs, or the mock provider's state of a
+        custom resource (converted on demand, off the plan's hot path)."""
+        if self.raw_state is None:
+            return self.outputs
+        return _outputs(self.raw_state, self.inputs, self.secret_outputs)
 
 
 @dataclass
@@ -143,7 +152,8 @@ class CapturingMonitor(MockMonitor):
             id=getattr(response, "id", "") or "",
             inputs=inputs,
             raw_inputs=raw,
-            outputs=_outputs(response.object, inputs, request.additionalSecretOutputs) if request.custom else {},
+            raw_state=getattr(response, "object", None) if request.custom else None,
+            secret_outputs=tuple(request.additionalSecretOutputs),
         )
         with self._lock:
             self.captured[urn] = record

@@ -59,7 +59,7 @@ def test_viewer_tls_prod_has_its_certificate_dev_the_default(edge: Capture) -> N
 def test_alb_origin_is_https_only_tls12_with_the_secret_header(edge: Capture) -> None:
     dist = edge.one(DIST).inputs
     alb = next(o for o in dist["origins"] if o["originId"] == "alb")
-    assert alb["domainName"] == edge.one("aws:lb/loadBalancer:LoadBalancer").outputs["dnsName"]
+    assert alb["domainName"] == edge.one("aws:lb/loadBalancer:LoadBalancer").state()["dnsName"]
     assert alb["customOriginConfig"]["originProtocolPolicy"] == "https-only" and alb["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
     assert alb["customHeaders"] == [{"name": "X-Origin-Verify", "value": "[secret]"}]
     shield = alb.get("originShield")

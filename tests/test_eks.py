@@ -366,7 +366,7 @@ def test_worker_scaled_by_keda_on_sqs_backlog_through_its_role(with_queues: Capt
     (trigger,) = so["spec"]["triggers"]
     size = eks_wiring.sizing(with_queues.config)
     assert trigger["type"] == "aws-sqs-queue"
-    assert trigger["metadata"]["queueURL"] == _queue(with_queues, "queues-jobs").outputs["url"]
+    assert trigger["metadata"]["queueURL"] == _queue(with_queues, "queues-jobs").state()["url"]
     assert trigger["metadata"]["queueLength"] == str(size.messages_per_pod)
     assert so["spec"]["scaleTargetRef"]["name"] == "worker"
     assert (so["spec"]["minReplicaCount"], so["spec"]["maxReplicaCount"]) == size.worker_replicas
@@ -384,7 +384,7 @@ def test_worker_role_may_only_consume_its_queues(with_queues: Capture) -> None:
     policies = [r for r in with_queues.by_type("aws:iam/rolePolicy:RolePolicy") if r.name == "eks-worker-irsa"]
     policy = json.loads(policies[0].inputs["policy"])
     (statement,) = policy["Statement"]
-    consumed = [q.outputs["arn"] for q in with_queues.by_type("aws:sqs/queue:Queue") if "dlq" not in q.name]
+    consumed = [q.state()["arn"] for q in with_queues.by_type("aws:sqs/queue:Queue") if "dlq" not in q.name]
     assert sorted(statement["Resource"]) == sorted(consumed), "the job queues, not the DLQ, nothing else"
     assert all(a.startswith("sqs:") for a in statement["Action"]) and "sqs:SendMessage" not in statement["Action"]
     role = next(r for r in with_queues.by_type("aws:iam/role:Role") if r.name == "eks-worker-irsa")
