@@ -217,3 +217,33 @@ def family_and_size(type_name: str) -> tuple[str, str]:
     if len(parts) == 2:
         return parts[0], parts[1]
     return type_name, ""
+
+
+# --- Auto Scaling groups in the graph -------------------------------------------------
+
+ASG = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SUBNET = "aws:ec2/subnet:Subnet"
+
+
+def asg_instance_type(g: Graph, asg: PolicyResource) -> Optional[str]:
+    """The primary instance type: the mixed-instances override list's first entry, else
+    the launch template's ``instanceType`` (found through the graph)."""
+    first = get(asg.props, "mixedInstancesPolicy.launchTemplate.overrides.0.instanceType")
+    if first:
+        return str(first)
+    for prop in ("launchTemplate", "mixedInstancesPolicy"):
+        for dep in g.referenced(asg, prop):
+            if dep.resource_type == LAUNCH_TEMPLATE and dep.props.get("instanceType"):
+                return str(dep.props["instanceType"])
+    return None
+
+
+def spread(g: Graph, r: PolicyResource, prop: str) -> int:
+    """How many AZs the subnets in ``prop`` span (distinct subnet ids when the subnets
+    are not in the graph)."""
+    azs = {d.props.get("availabilityZone") for d in g.referenced(r, prop) if d.resource_type == SUBNET}
+    azs.discard(None)
+    if azs:
+        return len(azs)
+    return len(set(items(r.props, prop)))

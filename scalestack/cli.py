@@ -61,25 +61,35 @@ def plan(
     format: PlanFormat = typer.Option(PlanFormat.table, "--format", "-f", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the output to this file."),
     project_dir: Optional[Path] = typer.Option(None, "--project-dir", help="Directory holding Pulumi.yaml."),
+    no_policy: bool = typer.Option(False, "--no-policy", help="Skip the policy pack (no verdicts, exit code ignores them)."),
 ) -> None:
     """Run the program for STACK offline (no credentials, no CLI) and show what it creates."""
     from scalestack.offline import run_stack
     from scalestack.plan import plan_document, render_table
+    from scalestack.policy_runner import PolicyPackError, policy_section, render_policy
 
     root = project_dir or find_project_dir()
     try:
         capture = run_stack(root, stack)
-    except ConfigError as exc:
+        policy = None if no_policy else policy_section(capture, root)
+    except (ConfigError, PolicyPackError) as exc:
         fail(str(exc))
         return
     if format is PlanFormat.json:
-        emit(json.dumps(plan_document(capture), indent=2, sort_keys=False) + "\n", out)
+        document = plan_document(capture)
+        if policy is not None:
+            document["policy"] = policy
+        emit(json.dumps(document, indent=2, sort_keys=False) + "\n", out)
     else:
         buffer = io.StringIO() if out else None
         console = Console(file=buffer, width=140) if buffer else Console()
         render_table(capture, console)
+        if policy is not None:
+            render_policy(policy, console)
         if buffer is not None:
             emit(buffer.getvalue(), out)
+    if policy is not None and policy["mandatory"]:
+        raise typer.Exit(EXIT_BLOCKING)
 
 
 def main() -> None:

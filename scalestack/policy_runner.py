@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 import grpc
 import jsonschema
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from scalestack import REPO_ROOT
@@ -478,7 +478,26 @@ def analyze_export(export_file: Path, project_dir: Path = REPO_ROOT, config_file
     return run(resources, project, stack, raw, path.name if path else "", project_dir, pack)
 
 
-def struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(value)
-    return s
+# --- the plan's policy section --------------------------------------------------------
+
+
+def policy_section(capture: Capture, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
+    """``policy`` of the plan document: the pack's verdicts, blocking ones first."""
+    return analyze_capture(capture, project_dir).as_dict()
+
+
+def render_policy(section: Mapping[str, Any], console: Any) -> None:
+    """The verdicts as a table (rich console), blocking findings first."""
+    from rich.table import Table
+
+    title = f"Policy pack {section['pack']} ({section['config'] or 'no config: production defaults'}): {section['mandatory']} mandatory, {section['advisory']} advisory"
+    if not section["violations"]:
+        console.print(f"[green]{title}[/]")
+        return
+    table = Table(title=title)
+    for column in ("enforcement", "policy", "resource", "message"):
+        table.add_column(column)
+    for v in section["violations"]:
+        style = "red" if v["enforcement"] == "mandatory" else "yellow"
+        table.add_row(f"[{style}]{v['enforcement']}[/]", v["policy"], v["urn"].rsplit("::", 1)[-1] or "(stack)", v["message"])
+    console.print(table)
