@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs
@@ -45,7 +45,7 @@ def _ebs_encrypted(args: ResourceValidationArgs, _: Config) -> Iterator[str]:
     p = args.props
     if args.resource_type == LAUNCH_TEMPLATE:
         for i, bdm in enumerate(items(p, "blockDeviceMappings")):
-            ebs = bdm.get("ebs") if isinstance(bdm, dict) else None
+            ebs = bdm.get("ebs") if isinstance(bdm, Mapping) else None
             if ebs is not None and flag(ebs.get("encrypted")) is not True:
                 yield f"blockDeviceMappings[{i}] ({bdm.get('deviceName', '?')}): ebs.encrypted is {ebs.get('encrypted')!r}; set encrypted='true'"
     elif args.resource_type == INSTANCE:
@@ -288,10 +288,10 @@ _NOT_SECRET_KEYS = re.compile(r"(manage|length|arn|id|name|kmskeyid|updatestrate
 
 
 def _plaintext(value: Any, path: str) -> Iterator[str]:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         for k, v in value.items():
             yield from _plaintext(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(value, list):
+    elif isinstance(value, Sequence) and not isinstance(value, str):
         for i, v in enumerate(value):
             yield from _plaintext(v, f"{path}[{i}]")
     elif isinstance(value, str) and value and not isinstance(value, SecretStr):

@@ -26,7 +26,7 @@ from infra.config.loader import engine_values, stack_file
 from infra.config.secrets import PLACEHOLDER
 from scalestack.mocks import RealisticMocks
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIGS = {"c44067f5952c0a294b673a41bacd8c17", "0def7320c3a5731c473e5ecbe6d01bc7"}
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
