@@ -51,7 +51,8 @@ def effective_config(params: Mapping[str, dict[str, Any]], given: Optional[Mappi
 
 def _crash(exc: BaseException) -> str:
     where = traceback.extract_tb(exc.__traceback__)[-1]
-    return f"policy error (the rule itself failed, so the resource is unchecked): {type(exc).__name__}: {exc} at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+    origin = f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+    return f"policy error (the rule itself failed, so the resource is unchecked): {type(exc).__name__}: {exc} at {origin}"
 
 
 def resource_policy(

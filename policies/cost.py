@@ -10,7 +10,22 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs
 
-from policies._lib import ADVISORY, ASG, STACK_PARAMS, Config, Finding, Graph, family_and_size, flag, get, is_replica, items, resource_policy, stack_policy, tier_of
+from policies._lib import (
+    ADVISORY,
+    ASG,
+    STACK_PARAMS,
+    Config,
+    Finding,
+    Graph,
+    family_and_size,
+    flag,
+    get,
+    is_replica,
+    items,
+    resource_policy,
+    stack_policy,
+    tier_of,
+)
 from policies._stack import NoStackConfig, needs_profile_message, stack_config
 from policies.security import CACHE_RG, DISTRIBUTION, INSTANCE, LAUNCH_TEMPLATE, RDS_INSTANCE, VOLUME
 from scalestack import catalog
@@ -96,7 +111,10 @@ def _gp3(args: ResourceValidationArgs, _: Config) -> Iterator[str]:
             if ebs is not None and ebs.get("volumeType") != "gp3" and ebs.get("volumeType") not in ("io2", "io1", "st1", "sc1"):
                 yield f"blockDeviceMappings[{i}].ebs.volumeType is {ebs.get('volumeType')!r}; set 'gp3' (unset takes the AMI's, often gp2)"
     elif t == INSTANCE:
-        for where, dev in [("rootBlockDevice", p.get("rootBlockDevice") or {}), *((f"ebsBlockDevices[{i}]", d) for i, d in enumerate(items(p, "ebsBlockDevices")))]:
+        for where, dev in [
+            ("rootBlockDevice", p.get("rootBlockDevice") or {}),
+            *((f"ebsBlockDevices[{i}]", d) for i, d in enumerate(items(p, "ebsBlockDevices"))),
+        ]:
             if dev.get("volumeType") == "gp2":
                 yield f"{where}.volumeType is 'gp2'; use 'gp3'"
     elif t == VOLUME:
@@ -205,7 +223,7 @@ POLICIES = [
     ),
     resource_policy(
         "paid-extras",
-        "Paid extras are flagged where they are not worth it (dev): Performance Insights beyond the free tier, enhanced and detailed monitoring, Multi-AZ, Origin Shield.",
+        "Paid extras are flagged where not worth it (dev): Performance Insights beyond the free tier, enhanced/detailed monitoring, Multi-AZ, Origin Shield.",
         (RDS_INSTANCE, LAUNCH_TEMPLATE, DISTRIBUTION),
         _paid_extras,
         {

@@ -8,7 +8,23 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs
 
-from policies._lib import ASG, STACK_PARAMS, Config, Finding, Graph, asg_instance_type, flag, get, is_replica, items, resource_policy, spread, stack_policy, tags_of, tier_of
+from policies._lib import (
+    ASG,
+    STACK_PARAMS,
+    Config,
+    Finding,
+    Graph,
+    asg_instance_type,
+    flag,
+    get,
+    is_replica,
+    items,
+    resource_policy,
+    spread,
+    stack_policy,
+    tags_of,
+    tier_of,
+)
 from policies._stack import NoStackConfig, needs_profile_message, stack_config
 from policies.security import ALB, CACHE_RG, LB, RDS_CLUSTER, RDS_INSTANCE, SQS_QUEUE
 from scalestack import capacity
@@ -136,9 +152,12 @@ def _survives_az_loss(resources: list[PolicyResource], config: Config) -> Iterat
             yield f"{asg.name}: runs in {azs} AZ; losing it loses the {tier} tier", asg.urn
         elif have < need.with_az_loss:
             yield (
-                f"{asg.name}: maxSize {have} cannot carry the peak with one of {azs} AZs down: the peak needs {need.at_peak} "
-                f"{itype} instances, x{capacity.az_loss_factor(azs):.2f} for AZ loss = {need.with_az_loss}; suggested maxSize {need.with_az_loss}"
-            ), asg.urn
+                (
+                    f"{asg.name}: maxSize {have} cannot carry the peak with one of {azs} AZs down: the peak needs {need.at_peak} "
+                    f"{itype} instances, x{capacity.az_loss_factor(azs):.2f} for AZ loss = {need.with_az_loss}; suggested maxSize {need.with_az_loss}"
+                ),
+                asg.urn,
+            )
 
 
 POLICIES = [
@@ -153,7 +172,9 @@ POLICIES = [
             "minCacheSnapshotDays": {"type": "integer", "minimum": 0, "maximum": 35, "default": 1},
         },
     ),
-    resource_policy("deletion-protection", "Stateful resources have deletion protection and the Pulumi protect option.", (RDS_INSTANCE, RDS_CLUSTER, CACHE_RG), _protected),
+    resource_policy(
+        "deletion-protection", "Stateful resources have deletion protection and the Pulumi protect option.", (RDS_INSTANCE, RDS_CLUSTER, CACHE_RG), _protected
+    ),
     stack_policy("asg-elb-health-check", "Auto Scaling groups behind a load balancer use ELB health checks.", _elb_health_checks),
     resource_policy("asg-refresh-auto-rollback", "Instance refresh rolls back automatically.", (ASG,), _refresh_rollback),
     stack_policy("queue-has-dlq", "Every work queue redrives to a dead-letter queue.", _dlq),

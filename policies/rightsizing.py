@@ -62,9 +62,10 @@ def _profile_or_finding(config: Config) -> tuple[Optional[StackConfig], Optional
 
 def _demand(group: Group, stack: StackConfig) -> str:
     load = stack.load
+    grown = f"x{capacity.growth_factor(load):.2f} growth +{load.headroom_pct:g}% headroom"
     if group.tier == "web":
-        return f"peak {load.peak_rps:g} rps x{capacity.growth_factor(load):.2f} growth +{load.headroom_pct:g}% headroom / {group.need.per_instance:g} rps per {group.instance_type}"
-    return f"{load.job_rate_per_s:g} jobs/s x {load.seconds_per_job:g} s x{capacity.growth_factor(load):.2f} growth +{load.headroom_pct:g}% headroom / {group.need.per_instance:g} vCPU per {group.instance_type}"
+        return f"peak {load.peak_rps:g} rps {grown} / {group.need.per_instance:g} rps per {group.instance_type}"
+    return f"{load.job_rate_per_s:g} jobs/s x {load.seconds_per_job:g} s {grown} / {group.need.per_instance:g} vCPU per {group.instance_type}"
 
 
 def _asg_max(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
@@ -78,9 +79,12 @@ def _asg_max(resources: list[PolicyResource], config: Config) -> Iterator[Findin
     for grp in groups(g, stack):
         if grp.max_size < grp.need.at_peak:
             yield (
-                f"under-provisioned {grp.tier} group {grp.asg.name}: required {grp.need.at_peak} instances at peak ({_demand(grp, stack)}), "
-                f"configured maxSize {grp.max_size}; suggested maxSize {grp.need.at_peak}"
-            ), grp.asg.urn
+                (
+                    f"under-provisioned {grp.tier} group {grp.asg.name}: required {grp.need.at_peak} instances at peak ({_demand(grp, stack)}), "
+                    f"configured maxSize {grp.max_size}; suggested maxSize {grp.need.at_peak}"
+                ),
+                grp.asg.urn,
+            )
 
 
 def _primary(g: Graph) -> Optional[PolicyResource]:
@@ -111,15 +115,22 @@ def _db_sizing(resources: list[PolicyResource], config: Config) -> Iterator[Find
         fits = sorted((c for c in catalog.rds_classes().values() if c.family == cls.family and c.vcpu * per_vcpu >= primary_load), key=lambda c: c.vcpu)
         suggestion = fits[0].name if fits else "a larger family or sharding"
         yield (
-            f"under-provisioned primary {primary.name}: required {math.ceil(primary_load / per_vcpu)} vCPUs for {primary_load:.0f} queries/s at peak "
-            f"({'writes' if replicas else 'all queries, no replicas'}; {per_vcpu:g} q/s per vCPU), configured {db_class} with {cls.vcpu}; suggested {suggestion}"
-        ), primary.urn
+            (
+                f"under-provisioned primary {primary.name}: required {math.ceil(primary_load / per_vcpu)} vCPUs for {primary_load:.0f} queries/s at peak "
+                f"({'writes' if replicas else 'all queries, no replicas'}; {per_vcpu:g} q/s per vCPU), "
+                f"configured {db_class} with {cls.vcpu}; suggested {suggestion}"
+            ),
+            primary.urn,
+        )
     need = capacity.read_replicas(load, db_class) if stack.database.read_replicas_enabled else 0
     if len(replicas) < need:
         yield (
-            f"under-provisioned read replicas: required {need} for {load.db_read_share * queries:.0f} reads/s at peak on {db_class}, "
-            f"configured {len(replicas)}; suggested {need}"
-        ), primary.urn
+            (
+                f"under-provisioned read replicas: required {need} for {load.db_read_share * queries:.0f} reads/s at peak on {db_class}, "
+                f"configured {len(replicas)}; suggested {need}"
+            ),
+            primary.urn,
+        )
 
 
 def _cache_sizing(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
@@ -142,9 +153,13 @@ def _cache_sizing(resources: list[PolicyResource], config: Config) -> Iterator[F
         if have < need:
             best = capacity.cache_sizing(stack.load.cache_working_set_gb, stack.load.headroom_pct, catalog.family_of(node))
             yield (
-                f"under-provisioned cache {rg.name}: required {need:.1f} GB (working set {stack.load.cache_working_set_gb:g} GB +{stack.load.headroom_pct:g}%), "
-                f"configured {shards} x {node} = {have:.1f} GB usable; suggested {best.shards} x {best.node_type}"
-            ), rg.urn
+                (
+                    f"under-provisioned cache {rg.name}: required {need:.1f} GB "
+                    f"(working set {stack.load.cache_working_set_gb:g} GB +{stack.load.headroom_pct:g}%), "
+                    f"configured {shards} x {node} = {have:.1f} GB usable; suggested {best.shards} x {best.node_type}"
+                ),
+                rg.urn,
+            )
 
 
 def _proxy(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
@@ -163,9 +178,12 @@ def _proxy(resources: list[PolicyResource], config: Config) -> Iterator[Finding]
     need = capacity.pooling(instances, stack.load.db_pool_size, db_class)
     if need.proxy_needed:
         yield (
-            f"RDS Proxy required: {instances} instances x {stack.load.db_pool_size} connections = {need.connections} at peak, "
-            f"configured limit {need.usable} usable of {need.max_connections} max_connections on {db_class} (30% headroom); suggested: add an RDS Proxy"
-        ), primary.urn
+            (
+                f"RDS Proxy required: {instances} instances x {stack.load.db_pool_size} connections = {need.connections} at peak, "
+                f"configured limit {need.usable} usable of {need.max_connections} max_connections on {db_class} (30% headroom); suggested: add an RDS Proxy"
+            ),
+            primary.urn,
+        )
 
 
 def _over(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
@@ -180,9 +198,12 @@ def _over(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
     for grp in groups(g, stack):
         if grp.min_size > factor * grp.need.at_baseline:
             yield (
-                f"over-provisioned {grp.tier} group {grp.asg.name}: baseline needs {grp.need.at_baseline}, configured minSize {grp.min_size} "
-                f"(> {factor:g}x); suggested minSize {grp.need.at_baseline}"
-            ), grp.asg.urn
+                (
+                    f"over-provisioned {grp.tier} group {grp.asg.name}: baseline needs {grp.need.at_baseline}, configured minSize {grp.min_size} "
+                    f"(> {factor:g}x); suggested minSize {grp.need.at_baseline}"
+                ),
+                grp.asg.urn,
+            )
     primary = _primary(g)
     if primary is not None and str(primary.props.get("instanceClass")) in catalog.rds_classes():
         need = capacity.read_replicas(stack.load, str(primary.props["instanceClass"]))
@@ -193,10 +214,14 @@ def _over(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
     for rg in g.of_type(CACHE_RG):
         node = str(rg.props.get("nodeType"))
         if node in catalog.cache_node_types() and need_gb > 0:
-            have = capacity.usable_cache_gb(node) * int(rg.props.get("numNodeGroups") or 1)
-            if have > factor * need_gb and capacity.usable_cache_gb(node) > 2:
+            usable = capacity.usable_cache_gb(node) * int(rg.props.get("numNodeGroups") or 1)
+            if usable > factor * need_gb and capacity.usable_cache_gb(node) > 2:
                 best = capacity.cache_sizing(stack.load.cache_working_set_gb, stack.load.headroom_pct, catalog.family_of(node))
-                yield f"over-provisioned cache {rg.name}: required {need_gb:.1f} GB, configured {have:.1f} GB usable; suggested {best.shards} x {best.node_type}", rg.urn
+                yield (
+                    f"over-provisioned cache {rg.name}: required {need_gb:.1f} GB, configured {usable:.1f} GB usable; "
+                    f"suggested {best.shards} x {best.node_type}",
+                    rg.urn,
+                )
 
 
 POLICIES = [

@@ -164,14 +164,14 @@ def _is_world(cidr: Any) -> bool:
         return False
 
 
-def _ports(rule: dict[str, Any], proto_key: str) -> tuple[int, int, str]:
+def _ports(rule: Mapping[str, Any], proto_key: str) -> tuple[int, int, str]:
     proto = str(rule.get(proto_key, "")).lower()
     if proto in ("-1", "all"):
         return 0, 65535, proto
     return int(rule.get("fromPort") or 0), int(rule.get("toPort") or 65535), proto
 
 
-def _open_rule(where: str, rule: dict[str, Any], cidrs: Iterable[Any], proto_key: str, alb: bool, allowed: list[int]) -> Iterator[str]:
+def _open_rule(where: str, rule: Mapping[str, Any], cidrs: Iterable[Any], proto_key: str, alb: bool, allowed: list[int]) -> Iterator[str]:
     world = [c for c in cidrs if _is_world(c)]
     if not world:
         return
@@ -330,7 +330,9 @@ def _buckets_private(resources: list[PolicyResource], _: Config) -> Iterator[Fin
 
 
 POLICIES = [
-    resource_policy("ebs-encrypted", "EBS volumes (launch templates, instances, volumes) are encrypted at rest.", (LAUNCH_TEMPLATE, INSTANCE, VOLUME), _ebs_encrypted),
+    resource_policy(
+        "ebs-encrypted", "EBS volumes (launch templates, instances, volumes) are encrypted at rest.", (LAUNCH_TEMPLATE, INSTANCE, VOLUME), _ebs_encrypted
+    ),
     resource_policy("rds-storage-encrypted", "RDS storage is encrypted at rest.", (RDS_INSTANCE, RDS_CLUSTER), _rds_encrypted),
     resource_policy("elasticache-encrypted-at-rest", "ElastiCache encrypts data at rest.", (CACHE_RG,), _cache_at_rest),
     resource_policy("elasticache-encrypted-in-transit", "ElastiCache encrypts traffic in transit.", (CACHE_RG,), _cache_in_transit),
@@ -344,7 +346,15 @@ POLICIES = [
         "Instances require IMDSv2 tokens.",
         (LAUNCH_TEMPLATE, INSTANCE),
         _imdsv2,
-        {"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2, "description": "Highest allowed PUT response hop limit (2 lets containers reach IMDS)."}},
+        {
+            "maxHopLimit": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 64,
+                "default": 2,
+                "description": "Highest allowed PUT response hop limit (2 lets containers reach IMDS).",
+            }
+        },
     ),
     resource_policy("no-public-ip", "App instances and subnets don't hand out public IPs.", (LAUNCH_TEMPLATE, INSTANCE, SUBNET), _no_public_ip),
     resource_policy("rds-not-public", "Databases are not publicly accessible.", (RDS_INSTANCE, RDS_CLUSTER), _rds_private),
@@ -352,14 +362,28 @@ POLICIES = [
         "sg-world-ingress-alb-only",
         "Security groups open to 0.0.0.0/0 or ::/0 only on the ALB's HTTP/HTTPS ports (inline rules and separate rule resources).",
         _sg_world_ingress,
-        {"albPorts": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}, "default": [80, 443], "description": "Ports the internet may reach on the ALB."}},
+        {
+            "albPorts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "default": [80, 443],
+                "description": "Ports the internet may reach on the ALB.",
+            }
+        },
     ),
     resource_policy(
         "lb-listener-tls",
         "HTTPS listeners use a TLS 1.2+ policy; HTTP listeners only redirect to HTTPS.",
         (LISTENER, ALB_LISTENER),
         _listener_tls,
-        {"allowedSslPolicies": {"type": "array", "items": {"type": "string"}, "default": [], "description": "Allowed listener SSL policies; empty: any TLS13-1-2/1-3, TLS-1-2 or FS-1-2 policy."}},
+        {
+            "allowedSslPolicies": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": "Allowed listener SSL policies; empty: any TLS13-1-2/1-3, TLS-1-2 or FS-1-2 policy.",
+            }
+        },
     ),
     resource_policy(
         "alb-hardened",
@@ -379,7 +403,9 @@ POLICIES = [
             "requireLogging": {"type": "boolean", "default": True},
         },
     ),
-    resource_policy("rds-managed-master-password", "RDS master passwords are managed by RDS in Secrets Manager.", (RDS_INSTANCE, RDS_CLUSTER), _managed_password),
+    resource_policy(
+        "rds-managed-master-password", "RDS master passwords are managed by RDS in Secrets Manager.", (RDS_INSTANCE, RDS_CLUSTER), _managed_password
+    ),
     resource_policy("no-plaintext-secrets", "No input that holds a secret is plaintext.", (), _no_plaintext_secrets),
     stack_policy("s3-private", "S3 buckets are private: no public ACL, every public access block flag on.", _buckets_private),
 ]

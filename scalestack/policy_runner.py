@@ -121,10 +121,7 @@ def _export_value(value: Any) -> Any:
     """Export secrets ({sig, plaintext|ciphertext}) -> wire secrets ({sig, value})."""
     if isinstance(value, dict):
         if value.get(SIG_KEY) == SECRET_SIG:
-            if "plaintext" in value:
-                inner = json.loads(value["plaintext"])
-            else:
-                inner = value.get("value", "[secret]")
+            inner = json.loads(value["plaintext"]) if "plaintext" in value else value.get("value", "[secret]")
             return {SIG_KEY: SECRET_SIG, "value": _export_value(inner)}
         return {k: _export_value(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -139,7 +136,9 @@ def resources_from_export(path: Path) -> tuple[str, list[Resource]]:
     except (OSError, json.JSONDecodeError) as exc:
         raise PolicyPackError(f"{path.name}: not a readable stack export: {exc}") from None
     if not isinstance(doc, dict) or doc.get("version") != 3 or not isinstance(doc.get("deployment"), dict):
-        raise PolicyPackError(f"{path.name}: expected a `pulumi stack export` document with version 3, got version {doc.get('version') if isinstance(doc, dict) else None!r}")
+        raise PolicyPackError(
+            f"{path.name}: expected a `pulumi stack export` document with version 3, got version {doc.get('version') if isinstance(doc, dict) else None!r}"
+        )
     out: list[Resource] = []
     stack = ""
     for r in doc["deployment"].get("resources") or []:
@@ -490,7 +489,8 @@ def render_policy(section: Mapping[str, Any], console: Any) -> None:
     """The verdicts as a table (rich console), blocking findings first."""
     from rich.table import Table
 
-    title = f"Policy pack {section['pack']} ({section['config'] or 'no config: production defaults'}): {section['mandatory']} mandatory, {section['advisory']} advisory"
+    config = section["config"] or "no config: production defaults"
+    title = f"Policy pack {section['pack']} ({config}): {section['mandatory']} mandatory, {section['advisory']} advisory"
     if not section["violations"]:
         console.print(f"[green]{title}[/]")
         return

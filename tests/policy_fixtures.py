@@ -46,7 +46,10 @@ def merge(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
     return out
 
 
-SUBNETS = [res("aws:ec2/subnet:Subnet", f"private-{az}", {"availabilityZone": az, "cidrBlock": f"10.0.{i}.0/24", "mapPublicIpOnLaunch": False}) for i, az in enumerate(("us-east-1a", "us-east-1b", "us-east-1c"))]
+SUBNETS = [
+    res("aws:ec2/subnet:Subnet", f"private-{az}", {"availabilityZone": az, "cidrBlock": f"10.0.{i}.0/24", "mapPublicIpOnLaunch": False})
+    for i, az in enumerate(("us-east-1a", "us-east-1b", "us-east-1c"))
+]
 
 LT = {
     "instanceType": "m7g.large",
@@ -142,7 +145,14 @@ def bucket_with(name: str, pab: Optional[dict[str, Any]] = None, sse: Optional[s
         out.append(res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-pab", {**flags, **pab, "bucket": name}, refs={"bucket": [bucket]}))
     if sse is not None:
         rules = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": sse}}]
-        out.append(res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", f"{name}-sse", {"bucket": name, "rules": rules}, refs={"bucket": [bucket]}))
+        out.append(
+            res(
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                f"{name}-sse",
+                {"bucket": name, "rules": rules},
+                refs={"bucket": [bucket]},
+            )
+        )
     return out
 
 
@@ -175,12 +185,22 @@ def good_alb(name: str = "alb", subnets: Sequence[Resource] = SUBNETS[:2], group
 CDN = {
     "enabled": True,
     "priceClass": "PriceClass_100",
-    "viewerCertificate": {"acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
+    "viewerCertificate": {
+        "acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        "minimumProtocolVersion": "TLSv1.2_2021",
+        "sslSupportMethod": "sni-only",
+    },
     "defaultCacheBehavior": {"viewerProtocolPolicy": "redirect-to-https", "targetOriginId": "alb"},
     "orderedCacheBehaviors": [{"pathPattern": "/static/*", "viewerProtocolPolicy": "https-only", "targetOriginId": "alb"}],
     "webAclId": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/cdn/abc",
     "loggingConfig": {"bucket": "cdn-logs.s3.amazonaws.com"},
-    "origins": [{"originId": "alb", "domainName": "alb.example.com", "customOriginConfig": {"originProtocolPolicy": "https-only", "originSslProtocols": ["TLSv1.2"], "httpPort": 80, "httpsPort": 443}}],
+    "origins": [
+        {
+            "originId": "alb",
+            "domainName": "alb.example.com",
+            "customOriginConfig": {"originProtocolPolicy": "https-only", "originSslProtocols": ["TLSv1.2"], "httpPort": 80, "httpsPort": 443},
+        }
+    ],
 }
 
 

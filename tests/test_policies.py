@@ -40,7 +40,9 @@ def pack() -> Iterator[PolicyPack]:
         yield running
 
 
-def verdicts(pack: PolicyPack, resources: list[Resource], config: Optional[Mapping[str, Any]] = None, stack: str = "prod", project_dir: Path = REPO_ROOT) -> list[Finding]:
+def verdicts(
+    pack: PolicyPack, resources: list[Resource], config: Optional[Mapping[str, Any]] = None, stack: str = "prod", project_dir: Path = REPO_ROOT
+) -> list[Finding]:
     pack.configure(config or {}, "test config", stack=stack, project_dir=project_dir)
     return pack.analyze(resources)
 
@@ -50,6 +52,7 @@ def fired(findings: list[Finding], policy: str) -> list[Finding]:
 
 
 # --- building blocks for the cases ----------------------------------------------------
+
 
 def prod_load() -> Any:
     from infra.config import load_stack_file
@@ -69,11 +72,17 @@ def web_group(max_size: Any, min_size: Optional[int] = None, **changes: Any) -> 
 
 
 def listener(protocol: str, **props: Any) -> Resource:
-    return res("aws:lb/listener:Listener", f"listener-{protocol.lower()}-{len(props)}", {"protocol": protocol, "port": 443 if protocol == "HTTPS" else 80, **props})
+    return res(
+        "aws:lb/listener:Listener", f"listener-{protocol.lower()}-{len(props)}", {"protocol": protocol, "port": 443 if protocol == "HTTPS" else 80, **props}
+    )
 
 
 REDIRECT = [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]
-HTTPS_OK = {"sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "defaultActions": [{"type": "forward"}]}
+HTTPS_OK = {
+    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+    "defaultActions": [{"type": "forward"}],
+}
 
 
 def alb_with_sg(rule_port: int, role: str = "alb", cidr6: bool = False) -> list[Resource]:
@@ -103,19 +112,41 @@ MIXED = {"instancesDistribution": {"onDemandBaseCapacity": 1, "onDemandPercentag
 
 CASES: list[Case] = [
     # security
-    ("ebs-encrypted", lambda: [good_lt()], lambda: [good_lt(blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volumeType": "gp3"}}])], {}),
-    ("ebs-encrypted", lambda: [res("aws:ebs/volume:Volume", "vol", {"encrypted": True, "type": "gp3"})], lambda: [res("aws:ebs/volume:Volume", "vol", {"type": "gp3"})], {}),
+    (
+        "ebs-encrypted",
+        lambda: [good_lt()],
+        lambda: [good_lt(blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volumeType": "gp3"}}])],
+        {},
+    ),
+    (
+        "ebs-encrypted",
+        lambda: [res("aws:ebs/volume:Volume", "vol", {"encrypted": True, "type": "gp3"})],
+        lambda: [res("aws:ebs/volume:Volume", "vol", {"type": "gp3"})],
+        {},
+    ),
     ("rds-storage-encrypted", lambda: db_with_replicas(1), lambda: [good_db(storageEncrypted=False)], {}),
     ("elasticache-encrypted-at-rest", lambda: [good_cache()], lambda: [good_cache(atRestEncryptionEnabled=False)], {}),
     ("elasticache-encrypted-in-transit", lambda: [good_cache()], lambda: [good_cache(transitEncryptionEnabled=None)], {}),
     ("sqs-encrypted", lambda: list(queues()), lambda: [res("aws:sqs/queue:Queue", "plain", {"name": "plain"})], {}),
-    ("sns-encrypted", lambda: [res("aws:sns/topic:Topic", "alerts", {"kmsMasterKeyId": "alias/aws/sns"})], lambda: [res("aws:sns/topic:Topic", "alerts", {})], {}),
+    (
+        "sns-encrypted",
+        lambda: [res("aws:sns/topic:Topic", "alerts", {"kmsMasterKeyId": "alias/aws/sns"})],
+        lambda: [res("aws:sns/topic:Topic", "alerts", {})],
+        {},
+    ),
     ("s3-encrypted", lambda: bucket_with("logs", pab={}), lambda: bucket_with("logs", pab={}, sse=None), {}),
-    ("rds-proxy-require-tls", lambda: [res("aws:rds/proxy:Proxy", "p", {"requireTls": True})], lambda: [res("aws:rds/proxy:Proxy", "p", {"requireTls": False})], {}),
+    (
+        "rds-proxy-require-tls",
+        lambda: [res("aws:rds/proxy:Proxy", "p", {"requireTls": True})],
+        lambda: [res("aws:rds/proxy:Proxy", "p", {"requireTls": False})],
+        {},
+    ),
     (
         "cloudfront-origin-https-only",
         lambda: [good_cdn()],
-        lambda: [good_cdn(origins=[{"originId": "alb", "customOriginConfig": {"originProtocolPolicy": "http-only", "originSslProtocols": ["TLSv1", "TLSv1.2"]}}])],
+        lambda: [
+            good_cdn(origins=[{"originId": "alb", "customOriginConfig": {"originProtocolPolicy": "http-only", "originSslProtocols": ["TLSv1", "TLSv1.2"]}}])
+        ],
         {},
     ),
     ("imdsv2-required", lambda: [good_lt()], lambda: [good_lt(metadataOptions={"httpTokens": "optional"})], {}),
@@ -138,13 +169,23 @@ CASES: list[Case] = [
         lambda: (lambda g: [g, ingress("lb-in", g, 443, cidr4="0.0.0.0/0")])(res("aws:ec2/securityGroup:SecurityGroup", "lb-sg", {})),
         {},
     ),
-    ("lb-listener-tls", lambda: [listener("HTTPS", **HTTPS_OK), listener("HTTP", defaultActions=REDIRECT)], lambda: [listener("HTTPS", **{**HTTPS_OK, "sslPolicy": "ELBSecurityPolicy-2016-08"})], {}),
+    (
+        "lb-listener-tls",
+        lambda: [listener("HTTPS", **HTTPS_OK), listener("HTTP", defaultActions=REDIRECT)],
+        lambda: [listener("HTTPS", **{**HTTPS_OK, "sslPolicy": "ELBSecurityPolicy-2016-08"})],
+        {},
+    ),
     ("lb-listener-tls", lambda: [listener("HTTP", defaultActions=REDIRECT)], lambda: [listener("HTTP", defaultActions=[{"type": "forward"}])], {}),
     ("lb-listener-tls", lambda: [listener("HTTPS", **HTTPS_OK)], lambda: [listener("HTTPS", defaultActions=[{"type": "forward"}])], {}),
     ("alb-hardened", lambda: [good_alb()], lambda: [good_alb(dropInvalidHeaderFields=False)], {}),
     ("alb-hardened", lambda: [good_alb()], lambda: [good_alb(accessLogs={"bucket": "", "enabled": False})], {}),
     ("cloudfront-hardened", lambda: [good_cdn()], lambda: [good_cdn(viewerCertificate={"cloudfrontDefaultCertificate": True})], {}),
-    ("cloudfront-hardened", lambda: [good_cdn()], lambda: [good_cdn(viewerCertificate={"acmCertificateArn": "arn:x", "minimumProtocolVersion": "TLSv1.2_2019"})], {}),
+    (
+        "cloudfront-hardened",
+        lambda: [good_cdn()],
+        lambda: [good_cdn(viewerCertificate={"acmCertificateArn": "arn:x", "minimumProtocolVersion": "TLSv1.2_2019"})],
+        {},
+    ),
     ("cloudfront-hardened", lambda: [good_cdn()], lambda: [good_cdn(defaultCacheBehavior={"viewerProtocolPolicy": "allow-all"})], {}),
     ("cloudfront-hardened", lambda: [good_cdn()], lambda: [good_cdn(webAclId=None)], {}),
     ("cloudfront-hardened", lambda: [good_cdn()], lambda: [good_cdn(loggingConfig=None)], {}),
@@ -168,20 +209,45 @@ CASES: list[Case] = [
         lambda: (lambda lt, tg: [lt, tg, good_asg("web-asg", lt, tg=tg, healthCheckType="EC2")])(good_lt(), res("aws:lb/targetGroup:TargetGroup", "tg", {})),
         {},
     ),
-    ("asg-refresh-auto-rollback", lambda: web_group(100), lambda: web_group(100, instanceRefresh={"strategy": "Rolling", "preferences": {"autoRollback": False}}), {}),
+    (
+        "asg-refresh-auto-rollback",
+        lambda: web_group(100),
+        lambda: web_group(100, instanceRefresh={"strategy": "Rolling", "preferences": {"autoRollback": False}}),
+        {},
+    ),
     ("queue-has-dlq", lambda: list(queues()), lambda: [res("aws:sqs/queue:Queue", "jobs", {"sqsManagedSseEnabled": True})], {}),
     ("tier-alarms", lambda: web_group(100), lambda: web_group(100)[:-1], {}),
-    ("tier-alarms", lambda: (lambda w, d: [w, d, alarm("jobs-age", w), alarm("dlq-depth", d)])(*queues()), lambda: (lambda w, d: [w, d, alarm("jobs-age", w)])(*queues()), {}),
+    (
+        "tier-alarms",
+        lambda: (lambda w, d: [w, d, alarm("jobs-age", w), alarm("dlq-depth", d)])(*queues()),
+        lambda: (lambda w, d: [w, d, alarm("jobs-age", w)])(*queues()),
+        {},
+    ),
     ("capacity-survives-az-loss", lambda: web_group(web_need(True).with_az_loss), lambda: web_group(web_need(True).with_az_loss - 1), {}),
     # cost
     ("allowed-instance-types", lambda: [good_lt(), good_db(), good_cache()], lambda: [good_lt(instanceType="t4g.small")], {}),
     ("allowed-instance-types", lambda: [good_lt()], lambda: [good_lt(instanceType="m5.large")], {}),
     ("allowed-instance-types", lambda: [good_lt()], lambda: [good_lt(instanceType="x9z.large")], {}),
     ("allowed-instance-types", lambda: [good_db()], lambda: [good_db(instanceClass="db.t4g.medium")], {}),
-    ("allowed-instance-types", lambda: [good_lt(instanceType="t4g.small")], lambda: [good_lt()], {"allowed-instance-types": {"ec2Families": ["t4g"], "allowBurstable": True}}),
+    (
+        "allowed-instance-types",
+        lambda: [good_lt(instanceType="t4g.small")],
+        lambda: [good_lt()],
+        {"allowed-instance-types": {"ec2Families": ["t4g"], "allowBurstable": True}},
+    ),
     ("spot-above-base", lambda: web_group(100, mixedInstancesPolicy=MIXED), lambda: web_group(100), SPOT),
-    ("spot-above-base", lambda: web_group(100, mixedInstancesPolicy=MIXED), lambda: web_group(100, mixedInstancesPolicy={"instancesDistribution": {"onDemandBaseCapacity": 4}}), SPOT),
-    ("gp3-not-gp2", lambda: [good_lt(), good_db()], lambda: [good_lt(blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeType": "gp2"}}])], {}),
+    (
+        "spot-above-base",
+        lambda: web_group(100, mixedInstancesPolicy=MIXED),
+        lambda: web_group(100, mixedInstancesPolicy={"instancesDistribution": {"onDemandBaseCapacity": 4}}),
+        SPOT,
+    ),
+    (
+        "gp3-not-gp2",
+        lambda: [good_lt(), good_db()],
+        lambda: [good_lt(blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeType": "gp2"}}])],
+        {},
+    ),
     ("gp3-not-gp2", lambda: [good_db()], lambda: [good_db(storageType="gp2")], {}),
     ("gp3-not-gp2", lambda: [good_db()], lambda: [good_db(storageType=None)], {}),
     (
@@ -190,7 +256,12 @@ CASES: list[Case] = [
         lambda: [res("aws:ec2/natGateway:NatGateway", f"nat-{az}", {}) for az in "ab"],
         {"nat-gateway-limit": {"maxNatGateways": 1}},
     ),
-    ("cloudfront-price-class", lambda: [good_cdn()], lambda: [good_cdn(priceClass="PriceClass_All")], {"cloudfront-price-class": {"forbidden": ["PriceClass_All"]}}),
+    (
+        "cloudfront-price-class",
+        lambda: [good_cdn()],
+        lambda: [good_cdn(priceClass="PriceClass_All")],
+        {"cloudfront-price-class": {"forbidden": ["PriceClass_All"]}},
+    ),
     (
         "paid-extras",
         lambda: [good_db(performanceInsightsEnabled=True, performanceInsightsRetentionPeriod=7, multiAz=False)],
@@ -199,7 +270,12 @@ CASES: list[Case] = [
     ),
     # right-sizing
     ("asg-max-covers-peak", lambda: web_group(web_need().at_peak), lambda: web_group(web_need().at_peak - 1), {"capacity-survives-az-loss": "disabled"}),
-    ("db-sized-for-load", lambda: db_with_replicas(capacity.read_replicas(prod_load(), "db.r7g.xlarge")), lambda: db_with_replicas(capacity.read_replicas(prod_load(), "db.r7g.xlarge") - 1), {}),
+    (
+        "db-sized-for-load",
+        lambda: db_with_replicas(capacity.read_replicas(prod_load(), "db.r7g.xlarge")),
+        lambda: db_with_replicas(capacity.read_replicas(prod_load(), "db.r7g.xlarge") - 1),
+        {},
+    ),
     ("db-sized-for-load", lambda: db_with_replicas(capacity.read_replicas(prod_load(), "db.r7g.xlarge")), lambda: db_with_replicas(12, "db.r7g.large"), {}),
     (
         "cache-holds-working-set",
@@ -213,7 +289,9 @@ CASES: list[Case] = [
 
 
 @pytest.mark.parametrize(("policy", "passing", "failing", "config"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_policy_passes_and_fails(pack: PolicyPack, policy: str, passing: Callable[[], list[Resource]], failing: Callable[[], list[Resource]], config: dict[str, Any]) -> None:
+def test_policy_passes_and_fails(
+    pack: PolicyPack, policy: str, passing: Callable[[], list[Resource]], failing: Callable[[], list[Resource]], config: dict[str, Any]
+) -> None:
     assert [f.message for f in fired(verdicts(pack, passing(), config), policy)] == []
     found = fired(verdicts(pack, failing(), config), policy)
     assert found, f"{policy} did not fire"
@@ -302,7 +380,10 @@ def test_dev_is_mostly_advisory_and_prod_mandatory() -> None:
         ('{"backups": {"minBackupDays": 7,}}', "broken.json: invalid JSON at line 1, column 33: Expecting property name enclosed in double quotes"),
         ('{"backup": "advisory"}', "broken.json: backup: unknown policy (did you mean 'backups'?)"),
         ('{"backups": {"minBackupDays": "seven"}}', "broken.json: backups.minBackupDays: 'seven' is not of type 'integer'"),
-        ('{"backups": {"enforcementLevel": "strict"}}', "broken.json: backups.enforcementLevel: must be one of advisory, mandatory, remediate, disabled, got 'strict'"),
+        (
+            '{"backups": {"enforcementLevel": "strict"}}',
+            "broken.json: backups.enforcementLevel: must be one of advisory, mandatory, remediate, disabled, got 'strict'",
+        ),
         ('{"backups": {"minBackupDay": 7}}', "broken.json: backups: Additional properties are not allowed ('minBackupDay' was unexpected)"),
         ('{"all": "loud"}', "broken.json: all: must be one of advisory, mandatory, remediate, disabled, got 'loud'"),
         ("[]", "broken.json: must be a JSON object of policy name -> enforcement level or settings, got list"),
@@ -368,5 +449,5 @@ def test_stack_export_files_are_analyzed(pack: PolicyPack, prod: Capture, tmp_pa
 def test_an_export_of_another_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
     path.write_text(json.dumps({"version": 2, "deployment": {}}))
-    with pytest.raises(PolicyPackError, match="old.json: expected a `pulumi stack export` document with version 3, got version 2"):
+    with pytest.raises(PolicyPackError, match=r"old\.json: expected a `pulumi stack export` document with version 3, got version 2"):
         analyze_export(path)
