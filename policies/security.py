@@ -283,7 +283,7 @@ def _managed_password(args: ResourceValidationArgs, _: Config) -> Iterator[str]:
         yield "manageMasterUserPassword must be true"
 
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|privatekey|apikey|accesskey)$", re.IGNORECASE)
+_SECRET_KEY = re.compile(r"(password|passwd|secret|secretstring|token|privatekey|apikey|accesskey)$", re.IGNORECASE)
 _NOT_SECRET_KEYS = re.compile(r"(manage|length|arn|id|name|kmskeyid|updatestrategy|rotation|enabled|type|version|count)", re.IGNORECASE)
 
 

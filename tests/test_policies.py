@@ -191,6 +191,12 @@ CASES: list[Case] = [
     ("cloudfront-hardened", lambda: [good_cdn()], lambda: [good_cdn(loggingConfig=None)], {}),
     ("rds-managed-master-password", lambda: [good_db()], lambda: [good_db(manageMasterUserPassword=None, password=secret("hunter2"))], {}),
     ("no-plaintext-secrets", lambda: [good_cache(), good_db(password=secret("x"))], lambda: [good_cache(authToken="plain-token-value")], {}),
+    (
+        "no-plaintext-secrets",
+        lambda: [res("aws:secretsmanager/secretVersion:SecretVersion", "origin-header", {"secretId": "arn:x", "secretString": secret("v")})],
+        lambda: [res("aws:secretsmanager/secretVersion:SecretVersion", "origin-header", {"secretId": "arn:x", "secretString": "v"})],
+        {},
+    ),
     ("s3-private", lambda: bucket_with("logs", pab={}), lambda: bucket_with("logs", pab=None), {}),
     ("s3-private", lambda: bucket_with("logs", pab={}), lambda: bucket_with("logs", pab={"blockPublicPolicy": False}), {}),
     # reliability
