@@ -30,6 +30,7 @@ test: lint typecheck unit
 
 bench: setup
 	$(BIN)/python benchmarks/plan_speed.py
+	$(BIN)/python benchmarks/policy_speed.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -75,34 +75,46 @@ def plan(
     format: PlanFormat = typer.Option(PlanFormat.table, "--format", "-f", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the output to this file."),
     project_dir: Optional[Path] = typer.Option(None, "--project-dir", help="Directory holding Pulumi.yaml."),
+    no_policy: bool = typer.Option(False, "--no-policy", help="Skip the policy pack (no verdicts, exit code ignores them)."),
 ) -> None:
     """Run the program for STACK offline (no credentials, no CLI) and show what it creates."""
     from scalestack.export import stack_export
     from scalestack.markdown import plan_markdown
     from scalestack.offline import run_stack
-    from scalestack.plan import plan_document, render_table
+    from scalestack.plan import ENRICHERS, plan_document
+    from scalestack.policy_runner import PolicyPackError, add_policy
 
     # The SDK and pulumi_aws leave ~160k long-lived objects after import; freezing them
     # keeps the garbage collector from rescanning them during the run (~3x faster plan).
     gc.freeze()
     root = project_dir or find_project_dir()
+    enrichers = ENRICHERS if no_policy else (*ENRICHERS, add_policy(root))
     try:
         capture = run_stack(root, stack)
-    except ConfigError as exc:
+        if format is PlanFormat.stack_export:
+            emit(json.dumps(stack_export(capture), indent=2) + "\n", out)
+            return
+        doc = plan_document(capture, enrichers)
+    except (ConfigError, PolicyPackError) as exc:
         fail(str(exc))
         return
-    if format is PlanFormat.stack_export:
-        emit(json.dumps(stack_export(capture), indent=2) + "\n", out)
-        return
-    doc = plan_document(capture)
     if format is PlanFormat.json:
         emit(json.dumps(doc, indent=2, sort_keys=False) + "\n", out)
     elif format is PlanFormat.markdown:
         emit(plan_markdown(doc), out)
     else:
-        render_rich(lambda console: render_table(capture, console, doc), out)
+        render_rich(lambda console: render_plan(capture, console, doc), out)
     if doc["blocking"]:
         raise typer.Exit(EXIT_BLOCKING)
+
+
+def render_plan(capture: Any, console: Console, doc: dict[str, Any]) -> None:
+    from scalestack.plan import render_table
+    from scalestack.policy_runner import render_policy
+
+    render_table(capture, console, doc)
+    if "policy" in doc:
+        render_policy(doc["policy"], console)
 
 
 def render_rich(draw: Callable[[Console], None], out: Optional[Path]) -> None:

@@ -1,0 +1,1 @@
+"""The MortgageMatchPro policy pack (``python -m pulumi.policy <engine> policies``)."""
