@@ -135,6 +135,8 @@ class CapturingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
+        if request.additionalSecretOutputs and request.custom:
+            _mark_secret_outputs(response.object, request.additionalSecretOutputs)
         urn = response.urn
         raw = struct_pb2.Struct()
         raw.CopyFrom(request.object)
@@ -165,6 +167,16 @@ class CapturingMonitor(MockMonitor):
             if record is not None:
                 record.outputs = plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+def _mark_secret_outputs(state: struct_pb2.Struct, keys: Any) -> None:
+    """What the engine does for ``additionalSecretOutputs`` (e.g. a generated password's
+    ``result``): return those outputs as secrets, so everything derived from them stays
+    secret in the program, exactly as under ``pulumi up``."""
+    fields = json_format.MessageToDict(state)
+    wrapped = {k: {SIG_KEY: SECRET_SIG, "value": v} for k, v in fields.items() if k in set(keys)}
+    if wrapped:
+        state.update(wrapped)
 
 
 def _outputs(state: struct_pb2.Struct, inputs: dict[str, Any], secret_outputs: Any) -> dict[str, Any]:
