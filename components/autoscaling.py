@@ -128,6 +128,8 @@ class AutoScalingGroupArgs:
     step: Optional[StepPolicy] = None
     scheduled: Optional[ScheduledFloor] = None
     predictive: Optional[PredictivePolicy] = None
+    # On-demand capacity reservations the group launches into first (the prod baseline).
+    capacity_reservation_ids: Sequence[pulumi.Input[str]] = ()
 
     def __post_init__(self) -> None:
         if self.warm_pool is not None and self.spot_pct > 0:
@@ -293,6 +295,12 @@ class AutoScalingGroup(pulumi.ComponentResource):
                 "max_healthy_percentage": args.maintenance_max_healthy_pct,
             },
             instance_refresh={"strategy": "Rolling", "preferences": preferences},
+            capacity_reservation_specification={
+                "capacity_reservation_preference": "capacity-reservations-first",
+                "capacity_reservation_target": {"capacity_reservation_ids": list(args.capacity_reservation_ids)},
+            }
+            if args.capacity_reservation_ids
+            else None,
             tags=[
                 {"key": "tier", "value": args.tier, "propagate_at_launch": True},
                 {"key": "Name", "value": name, "propagate_at_launch": True},

@@ -41,6 +41,7 @@ class CacheArgs:
     client_security_groups: Mapping[str, pulumi.Input[str]]
     user_prefix: str  # unique per account and region: RBAC user and group ids
     tags: dict[str, str] = field(default_factory=dict)
+    protected: bool = False  # prod: Pulumi protect, so a stray destroy keeps the data
 
     @classmethod
     def from_config(
@@ -74,6 +75,7 @@ class Cache(pulumi.ComponentResource):
         self.security_group_id = args.security_group_id
         self.node_type = args.node_type
         self.node_count = args.shards * (1 + s.replicas_per_shard)
+        self.shards, self.nodes_per_shard, self.cluster_mode = args.shards, 1 + s.replicas_per_shard, s.cluster_mode
         allow_from_groups(self, f"{name}-ingress", args.security_group_id, PORT, dict(args.client_security_groups))
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets", subnet_ids=list(args.subnet_ids), description="MortgageMatchPro cache (isolated subnets)", opts=child(self)
@@ -124,7 +126,7 @@ class Cache(pulumi.ComponentResource):
                 )
             ],
             tags={**args.tags, "Name": f"{name}-group"},
-            opts=child(self),
+            opts=child(self, protect=args.protected),
         )
         self.endpoint = self.replication_group.configuration_endpoint_address if s.cluster_mode else self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address

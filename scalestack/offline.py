@@ -179,11 +179,20 @@ def _mark_secret_outputs(state: struct_pb2.Struct, keys: Any) -> None:
         state.update(wrapped)
 
 
+def _overlay(state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with ``inputs`` laid over it, nested objects merged key by key (a
+    provider adds computed keys inside input objects, e.g. an EKS cluster's vpcConfig)."""
+    out = dict(state)
+    for key, value in inputs.items():
+        out[key] = _overlay(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def _outputs(state: struct_pb2.Struct, inputs: dict[str, Any], secret_outputs: Any) -> dict[str, Any]:
     """The mock provider's state, with every input-derived key taken from the (masked)
     inputs (mocks echo inputs back without their secret marks) and the outputs the
     provider declares secret (``additionalSecretOutputs``, e.g. a password's result) masked."""
-    outputs = {**plain(json_format.MessageToDict(state)), **inputs}
+    outputs = _overlay(plain(json_format.MessageToDict(state)), inputs)
     for key in secret_outputs:
         if key in outputs:
             outputs[key] = PLACEHOLDER

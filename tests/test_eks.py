@@ -393,3 +393,11 @@ def test_worker_role_may_only_consume_its_queues(with_queues: Capture) -> None:
     assert trust[1]["Principal"]["AWS"][0].startswith("arn:aws:iam::123456789012:role/eks-keda-operator-irsa")
     worker = kind(with_queues, "Deployment", "worker")["spec"]["template"]["spec"]
     assert "tolerations" not in worker, "workers run on spot only"
+
+
+def test_data_tier_admits_the_pods_through_the_cluster_security_group(staging: Capture) -> None:
+    cluster_sg = staging.one("aws:eks/cluster:Cluster").state()["vpcConfig"]["clusterSecurityGroupId"]
+    rules = {r.name: r.inputs for r in staging.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    assert rules["database-ingress-from-eks-pods"]["referencedSecurityGroupId"] == cluster_sg
+    assert rules["cache-ingress-from-eks-pods"]["referencedSecurityGroupId"] == cluster_sg
+    assert not [n for n in rules if n.endswith(("-from-web", "-from-workers"))], "no instance groups on EKS"

@@ -119,3 +119,10 @@ def test_cli_refuses_a_purchase_outside_optimization_with_exit_2(tmp_path: Path)
         "error: Pulumi.buy.yaml: mortgagematch-scaling:reserved.cache.purchase: "
         "may be true only in the optimization phase (this stack is in implementation), got True"
     )
+
+
+def test_web_group_launches_into_the_reservations_first(prod: Capture) -> None:
+    spec = prod.one("aws:autoscaling/group:Group", "web-asg").inputs["capacityReservationSpecification"]
+    assert spec["capacityReservationPreference"] == "capacity-reservations-first"
+    assert sorted(spec["capacityReservationTarget"]["capacityReservationIds"]) == sorted(r.id for r in prod.by_type(RESERVATION))
+    assert "capacityReservationSpecification" not in prod.one("aws:autoscaling/group:Group", "workers-asg").inputs

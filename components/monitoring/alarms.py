@@ -273,26 +273,30 @@ def worker_alarms(
     *,
     queue_name: pulumi.Input[str],
     dlq_name: pulumi.Input[str],
-    group_name: pulumi.Input[str],
+    group_name: Optional[pulumi.Input[str]],
     backlog_target: float,
     topics: Routing,
     thresholds: WorkerThresholds = WorkerThresholds(),
     evaluation: Evaluation = DEFAULT_EVALUATION,
+    priority_queue_name: Optional[pulumi.Input[str]] = None,
 ) -> TierAlarms:
-    """Age of the oldest message, DLQ not empty, backlog per instance far above target."""
+    """Age of the oldest message (per work queue), DLQ not empty, and, for an Auto Scaling
+    group (``group_name``; KEDA-scaled pods have none), backlog per instance far above target."""
     ctx = _Ctx(parent, name, topics, evaluation, TierAlarms("workers"))
     queue = {"QueueName": queue_name}
+    work_queues = [("oldest_message", queue)] + ([("priority_oldest_message", {"QueueName": priority_queue_name})] if priority_queue_name is not None else [])
     # SQS stops publishing for queues idle for hours: an idle queue is a healthy one.
-    ctx.alarm(
-        "oldest_message",
-        m.QUEUE_OLDEST,
-        queue,
-        threshold=thresholds.oldest_message_age_s,
-        comparison="GreaterThanThreshold",
-        severity="warning",
-        missing="notBreaching",
-        description=f"oldest job waits more than {thresholds.oldest_message_age_s}s",
-    )
+    for key, dims in work_queues:
+        ctx.alarm(
+            key,
+            m.QUEUE_OLDEST,
+            dims,
+            threshold=thresholds.oldest_message_age_s,
+            comparison="GreaterThanThreshold",
+            severity="warning",
+            missing="notBreaching",
+            description=f"oldest job waits more than {thresholds.oldest_message_age_s}s",
+        )
     # Any dead letter needs a human; one datapoint is enough (no flapping: it stays until drained).
     ctx.alarm(
         "dlq",
@@ -306,6 +310,8 @@ def worker_alarms(
         periods=1,
         datapoints=1,
     )
+    if group_name is None:
+        return ctx.result
     limit = backlog_target * thresholds.backlog_factor
     ctx.alarm(
         "backlog",

@@ -67,10 +67,17 @@ def _asg(w: Watched) -> list[Panel]:
 def _workers(w: Watched) -> list[Panel]:
     r, d = w.region, w.dims
     return [
-        Panel(f"Worker backlog: {w.name}", [*m.BACKLOG_PER_INSTANCE.widget_rows(d, r), m.QUEUE_VISIBLE.widget_row(d, r, label="jobs visible")], r),
+        Panel(
+            f"Worker backlog: {w.name}",
+            [
+                *(m.BACKLOG_PER_INSTANCE.widget_rows(d, r) if "AutoScalingGroupName" in d else []),
+                m.QUEUE_VISIBLE.widget_row({"QueueName": d["QueueName"]}, r, label="jobs visible"),
+            ],
+            r,
+        ),
         Panel(
             f"Job age and dead letters: {w.name}",
-            [m.QUEUE_OLDEST.widget_row(d, r), m.DLQ_VISIBLE.widget_row({"QueueName": w.facts["dlq_name"]}, r)],
+            [m.QUEUE_OLDEST.widget_row({"QueueName": d["QueueName"]}, r), m.DLQ_VISIBLE.widget_row({"QueueName": w.facts["dlq_name"]}, r)],
             r,
         ),
     ]

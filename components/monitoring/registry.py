@@ -99,9 +99,11 @@ class MonitoringRegistry:
         *,
         queue_name: pulumi.Input[str],
         dlq_name: pulumi.Input[str],
-        group_name: pulumi.Input[str],
-        backlog_target: float,
+        group_name: Optional[pulumi.Input[str]] = None,
+        backlog_target: float = 0.0,
+        priority_queue_name: Optional[pulumi.Input[str]] = None,
     ) -> TierAlarms:
+        """``group_name``: the worker Auto Scaling group (none for KEDA-scaled pods)."""
         if not self.enabled:
             return TierAlarms("workers")
         result = alarms.worker_alarms(
@@ -111,11 +113,14 @@ class MonitoringRegistry:
             dlq_name=dlq_name,
             group_name=group_name,
             backlog_target=backlog_target,
+            priority_queue_name=priority_queue_name,
             thresholds=self.config.thresholds.workers,
             topics=self.routing,
             evaluation=self.config.evaluation,
         )
-        dims = {"QueueName": queue_name, "AutoScalingGroupName": group_name}
+        dims: dict[str, pulumi.Input[str]] = {"QueueName": queue_name}
+        if group_name is not None:
+            dims["AutoScalingGroupName"] = group_name
         return self._record(result, Watched("workers", name, dims, self.region, facts={"dlq_name": dlq_name}))
 
     def database(

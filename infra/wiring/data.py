@@ -3,17 +3,24 @@ the config or, where it leaves a size open, from the capacity model."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs, ProxyArgs
+from components.monitoring.alarms import cache_member_ids
 from infra.config import StackConfig
 from infra.platform import Platform
 from scalestack import capacity
 
 
 def app_roles(platform: Platform) -> dict[str, pulumi.Output[str]]:
-    """Security groups of the tiers that talk to the data stores (web, workers)."""
+    """Security groups of the tiers that talk to the data stores: the web and worker
+    groups, or on EKS the cluster security group EKS attaches to every node and pod."""
+    eks = platform.get("eks")
+    if eks is not None:
+        return {"eks-pods": eks.cluster.vpc_config.cluster_security_group_id}
     return {role: platform.security.id(role) for role in ("web", "workers") if platform.security.has(role)}
 
 
@@ -64,6 +71,17 @@ def wire_database(platform: Platform) -> None:
         opts=platform.opts(),
     )
     platform.components["database"] = db
+    monitoring = platform.components["monitoring"]
+    monitoring.database(
+        db,
+        "database",
+        instance_id=db.primary.identifier,
+        instance_class=config.database.instance_class,
+        allocated_storage_gb=config.database.allocated_storage_gb,
+        replica_ids=[r.identifier for r in db.replicas],
+    )
+    if db.proxy is not None:
+        monitoring.proxy(db, "database-proxy", proxy_name=db.proxy.name)
     platform.outputs["database_endpoint"] = db.primary.address
     platform.outputs["database_replica_endpoints"] = db.replica_endpoints
     platform.outputs["database_secret_arn"] = db.master_secret_arn
@@ -80,8 +98,9 @@ def wire_cache(platform: Platform) -> None:
     config = platform.config
     if not config.cache.enabled:
         return
-    cache = Cache(
-        "cache", CacheArgs.from_config(config, platform.network.isolated_subnet_ids, platform.security.id("cache"), app_roles(platform)), opts=platform.opts()
-    )
+    args = CacheArgs.from_config(config, platform.network.isolated_subnet_ids, platform.security.id("cache"), app_roles(platform))
+    cache = Cache("cache", dataclasses.replace(args, protected=config.is_prod), opts=platform.opts())
     platform.components["cache"] = cache
+    members = cache_member_ids(cache.replication_group.replication_group_id, cache.shards, cache.nodes_per_shard, cache.cluster_mode)
+    platform.components["monitoring"].cache(cache, "cache", member_cluster_ids=members)
     platform.outputs["cache_endpoint"] = cache.endpoint

@@ -112,6 +112,7 @@ def wire(platform: Platform) -> None:
         ),
         opts=platform.opts(),
     )
+    platform.components["eks"] = cluster
     # The private API endpoint answers to the VPC only (CI runners, bastions via SSM).
     allow_cidrs(cluster, "eks-api", platform.security.groups["eks-cluster"].id, 443, {"vpc": config.network.cidr})
     k8s_opts = pulumi.ResourceOptions(providers={"aws": platform.providers.regional, "kubernetes": cluster.provider})

@@ -110,9 +110,16 @@ def build_group(
             if sched.enabled
             else None,
             predictive=predictive,
+            capacity_reservation_ids=_reservations(platform, tier),
         ),
         opts=platform.opts(),
     )
+
+
+def _reservations(platform: Platform, tier: str) -> Sequence[pulumi.Input[str]]:
+    """The capacity reservations made for this tier's baseline (only the web tier's exist)."""
+    reservations = platform.get("capacity_reservations")
+    return list(reservations.ids) if reservations is not None and tier == "web" else []
 
 
 def watch_group(platform: Platform, group: AutoScalingGroup, tier: str, config: InstanceGroup, model: capacity.GroupCapacity) -> None:

@@ -3,6 +3,10 @@ them too) and, on the ASG platform, the worker group scaled on backlog per insta
 
 from __future__ import annotations
 
+from typing import Optional
+
+import pulumi
+
 from components.autoscaling import BacklogTracking
 from components.queues import JobQueues, JobQueuesArgs
 from infra.platform import Platform
@@ -25,6 +29,9 @@ def wire_queues(platform: Platform) -> None:
         opts=platform.opts(),
     )
     platform.components["queues"] = queues
+    if platform.config.compute.platform != "asg":
+        # KEDA scales the worker pods: the queues' own alarms, no backlog-per-instance.
+        watch_queues(platform, queues, queues)
     platform.outputs["job_queue_url"] = queues.queue.url
     platform.outputs["job_dlq_url"] = queues.dlq.url
 
@@ -46,8 +53,21 @@ def wire(platform: Platform) -> None:
         role_policies={"consume-queues": queues.consumer_policy()},
     )
     watch_group(platform, group, "workers", workers, model)
-    platform.components["monitoring"].workers(
-        group, "workers", queue_name=queues.queue.name, dlq_name=queues.dlq.name, group_name=group.group.name, backlog_target=round(target, 2)
-    )
+    watch_queues(platform, group, queues, group_name=group.group.name, backlog_target=round(target, 2))
     platform.components["workers"] = group
     platform.outputs["workers_asg_name"] = group.group.name
+
+
+def watch_queues(
+    platform: Platform, parent: pulumi.Resource, queues: JobQueues, group_name: Optional[pulumi.Input[str]] = None, backlog_target: float = 0.0
+) -> None:
+    """Job age on every work queue, the DLQ, and (for a worker group) backlog per instance."""
+    platform.components["monitoring"].workers(
+        parent,
+        "workers",
+        queue_name=queues.queue.name,
+        dlq_name=queues.dlq.name,
+        group_name=group_name,
+        backlog_target=backlog_target,
+        priority_queue_name=queues.priority_queue.name if queues.priority_queue is not None else None,
+    )
