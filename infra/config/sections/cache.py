@@ -11,7 +11,7 @@ from infra.config.base import PresetTable, Section
 from infra.config.errors import KeyedError
 from infra.config.secrets import Secret
 from infra.config.sections.database import DAILY_WINDOW, WEEKLY_WINDOW, check_kms_arn, check_window
-from infra.config.sections.network import LOG_RETENTION_DAYS
+from infra.config.sections.network import check_log_retention
 from scalestack import catalog
 
 # Engine versions ElastiCache offers for replication groups (major.minor).
@@ -86,9 +86,7 @@ class Cache(Section):
     @field_validator("slow_log_retention_days")
     @classmethod
     def _log_retention(cls, v: int) -> int:
-        if v not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}, got {v}")
-        return v
+        return check_log_retention(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> Cache:

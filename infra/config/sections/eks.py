@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from infra.config.base import PresetTable, Section
 from infra.config.errors import KeyedError
 from infra.config.secrets import Secret
-from infra.config.sections.network import LOG_RETENTION_DAYS
+from infra.config.sections.network import check_log_retention
 from scalestack import capacity, catalog
 
 # Versions EKS supports (standard + extended support) for which kubernetes-validate ships
@@ -210,9 +210,7 @@ class Eks(Section):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, v: int) -> int:
-        if v not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}, got {v}")
-        return v
+        return check_log_retention(v)
 
     @field_validator("namespace")
     @classmethod

@@ -13,6 +13,12 @@ from infra.config.base import PresetTable, Section
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
+def check_log_retention(v: int) -> int:
+    if v not in LOG_RETENTION_DAYS:
+        raise ValueError(f"must be one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}, got {v}")
+    return v
+
+
 class FlowLogs(Section):
     enabled: bool = True
     retention_days: int = 90
@@ -21,9 +27,7 @@ class FlowLogs(Section):
     @field_validator("retention_days")
     @classmethod
     def _cloudwatch_retention(cls, v: int) -> int:
-        if v not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}, got {v}")
-        return v
+        return check_log_retention(v)
 
 
 class Network(Section):
