@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from scalestack.cli import app
@@ -49,7 +51,9 @@ def test_no_policy_skips_the_pack(tmp_path: Path) -> None:
     assert "policy" not in json.loads(result.stdout)
 
 
-def test_shipped_dev_plan_passes_the_pack() -> None:
-    result = runner.invoke(app, ["plan", "dev", "-f", "json"])
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_shipped_plan_passes_the_pack(stack: str) -> None:
+    result = runner.invoke(app, ["plan", stack, "-f", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["policy"]["mandatory"] == 0
+    policy = json.loads(result.stdout)["policy"]
+    assert (policy["config"], policy["mandatory"]) == (f"{stack}.json", 0)
