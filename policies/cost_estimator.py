@@ -164,7 +164,13 @@ def uncovered(resources: Sequence[PolicyResource], stack: StackConfig, config: C
     rds_spend, rds_what = _on_demand(estimate, cost.RDS_TYPE)
     cache_spend, cache_what = _on_demand(estimate, "aws:elasticache/replicationGroup:ReplicationGroup")
     return [
-        Uncovered("RDS", rds_what, rds_spend, pricing.reserved_discount("rds", config["rdsTerm"]), f"{config['rdsTerm']} reserved instances (reserved.database.purchase)"),
+        Uncovered(
+            "RDS",
+            rds_what,
+            rds_spend,
+            pricing.reserved_discount("rds", config["rdsTerm"]),
+            f"{config['rdsTerm']} reserved instances (reserved.database.purchase)",
+        ),
         Uncovered(
             "ElastiCache",
             cache_what,

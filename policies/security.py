@@ -314,9 +314,8 @@ def _plaintext(value: Any, path: str, key: str = "") -> Iterator[str]:
     elif isinstance(value, Sequence) and not isinstance(value, str):
         for i, v in enumerate(value):
             yield from _plaintext(v, f"{path}[{i}]", key)
-    elif isinstance(value, str) and value and not isinstance(value, SecretStr):
-        if holds_secret_value(key) and not _REFERENCE_VALUE.match(value):
-            yield f"input {path} holds a plaintext value; pass it as a Pulumi secret (config --secret, random.RandomPassword, Secrets Manager)"
+    elif isinstance(value, str) and value and not isinstance(value, SecretStr) and holds_secret_value(key) and not _REFERENCE_VALUE.match(value):
+        yield f"input {path} holds a plaintext value; pass it as a Pulumi secret (config --secret, random.RandomPassword, Secrets Manager)"
 
 
 def _no_plaintext_secrets(args: ResourceValidationArgs, _: Config) -> Iterator[str]:

@@ -240,7 +240,9 @@ def pdb(target: str = "web", namespace: str = "app") -> Resource:
 
 def network_policy(namespace: str = "app") -> Resource:
     spec = {"podSelector": {}, "policyTypes": ["Ingress"]}
-    return res("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"k8s-{namespace}-netpol", {"metadata": {"name": "default", "namespace": namespace}, "spec": spec})
+    return res(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy", f"k8s-{namespace}-netpol", {"metadata": {"name": "default", "namespace": namespace}, "spec": spec}
+    )
 
 
 def helm_release(values: Mapping[str, Any]) -> Resource:
