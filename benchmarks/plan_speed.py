@@ -5,7 +5,10 @@
 2. floor = registering the same captured resource list under the SDK's bare mock
    runtime (generic resources, plain MockMonitor): what any offline run must pay;
 3. scale: a synthetic stack 10x larger (the program run as 10 cells in one process,
-   and the estimator on one 10x capture) against the 1x stack.
+   and the estimator on one 10x capture) against the 1x stack;
+4. the policy pack (issues 6/7): the prod plan with its verdicts in one process
+   (program + cost + capacity + policies), and the pack's share alone: start the pack
+   process and analyze the prod plan over the analyzer protocol (target <= 1 s).
 
 Repeats each measure, prints medians; the last line is ``plan/floor ratio: X.XX``."""
 
@@ -32,7 +35,10 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.config import PROJECT
 from scalestack import REPO_ROOT
 from scalestack.offline import STACK_TYPE, Capture, CapturedResource, run_stack
-from scalestack.plan import plan_document
+from scalestack.plan import ENRICHERS, plan_document
+from scalestack.policy_runner import add_policy, analyze_capture
+
+POLICY_TARGET_S = 1.0
 
 
 class BareMocks(pulumi.runtime.Mocks):
@@ -135,6 +141,11 @@ def main() -> None:
     )
     print(f"1x stack: {one_x:.3f} s; {args.cells}x stack ({args.cells} cells, {len(big.resources)} registrations): {ten_x:.3f} s")
     print(f"{args.cells}x/1x ratio: {scale:.2f} (target <= {args.cells + 1})")
+
+    with_policy = (*ENRICHERS, add_policy(REPO_ROOT))
+    pack_s, full_s, _ = paired(lambda: analyze_capture(capture), lambda: plan_document(run_stack(REPO_ROOT, "prod"), with_policy), args.repeats)
+    print(f"prod plan with policies (program + cost + capacity + policies): {full_s:.3f} s")
+    print(f"policy pack start + analysis of the prod plan: {pack_s:.3f} s (target <= {POLICY_TARGET_S:g} s)")
 
     floor_s, plan_s, ratio = paired(lambda: run_floor(capture.resources), plan_once, args.repeats)
     print(f"floor (same resources, bare mock runtime): {floor_s:.3f} s")

@@ -17,14 +17,17 @@ class SecretStr(str):
     """A string that arrived as a Pulumi secret."""
 
 
-def mark_secrets(value: Any) -> Any:
+def mark_secrets(value: Any, inside_secret: bool = False) -> Any:
+    """Every string inside a secret becomes a ``SecretStr``; a secret map or list (e.g. a
+    Kubernetes Secret's ``stringData``) marks all of its strings, not just a bare string."""
     if isinstance(value, dict):
         if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG and "value" in value:
-            inner = mark_secrets(value["value"])
-            return SecretStr(inner) if isinstance(inner, str) else {**value, "value": inner}
-        return {k: mark_secrets(v) for k, v in value.items()}
+            return mark_secrets(value["value"], True)
+        return {k: mark_secrets(v, inside_secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [mark_secrets(v) for v in value]
+        return [mark_secrets(v, inside_secret) for v in value]
+    if inside_secret and isinstance(value, str):
+        return SecretStr(value)
     return value
 
 

@@ -1,5 +1,5 @@
-"""The rule modules of the pack. Each module exports ``POLICIES``; adding a module
-(e.g. ``kubernetes`` for the EKS rules) is one line in ``MODULES``."""
+"""The rule modules of the pack. Each module exports ``POLICIES``; adding a module is
+one line in ``MODULES``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ MODULES: tuple[str, ...] = (
     "cost",
     "cost_estimator",
     "rightsizing",
+    "kubernetes",
 )
 
 

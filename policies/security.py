@@ -283,22 +283,39 @@ def _managed_password(args: ResourceValidationArgs, _: Config) -> Iterator[str]:
         yield "manageMasterUserPassword must be true"
 
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|secretstring|token|privatekey|apikey|accesskey)$", re.IGNORECASE)
-_NOT_SECRET_KEYS = re.compile(r"(manage|length|arn|id|name|kmskeyid|updatestrategy|rotation|enabled|type|version|count)", re.IGNORECASE)
+# A key holds a secret VALUE when its last word is a secret noun ("password", "authToken",
+# "admin-password", "secretString", "privateKey"); keys that name, point to or configure a
+# secret ("existingSecret", "tlsSecretName", "secretArn", "envFrom.secretRef", "passwordKey",
+# "manageMasterUserPassword") hold no secret. Values that are references (ARNs, dynamic
+# references) are not secrets either.
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token", "credential", "credentials"})
+_SECRET_PAIRS = frozenset({("private", "key"), ("api", "key"), ("access", "key"), ("secret", "key"), ("secret", "string"), ("signing", "key")})
+_REFERENCE_PREFIXES = frozenset({"existing", "manage", "managed", "generate", "create", "enable", "rotate", "use", "kms"})
+_REFERENCE_VALUE = re.compile(r"^(arn:aws[\w-]*:|\{\{resolve:)")
 
 
-def _plaintext(value: Any, path: str) -> Iterator[str]:
+def key_words(key: str) -> list[str]:
+    """'existingSecret' -> ['existing', 'secret']; 'admin-password' -> ['admin', 'password']."""
+    return [w.lower() for w in _WORD.findall(key)]
+
+
+def holds_secret_value(key: str) -> bool:
+    words = key_words(key)
+    if not words or words[0] in _REFERENCE_PREFIXES:
+        return False
+    return words[-1] in _SECRET_WORDS or tuple(words[-2:]) in _SECRET_PAIRS
+
+
+def _plaintext(value: Any, path: str, key: str = "") -> Iterator[str]:
     if isinstance(value, Mapping):
         for k, v in value.items():
-            yield from _plaintext(v, f"{path}.{k}" if path else str(k))
+            yield from _plaintext(v, f"{path}.{k}" if path else str(k), str(k))
     elif isinstance(value, Sequence) and not isinstance(value, str):
         for i, v in enumerate(value):
-            yield from _plaintext(v, f"{path}[{i}]")
-    elif isinstance(value, str) and value and not isinstance(value, SecretStr):
-        key = re.split(r"[.\[]", path)[-1] if path else ""
-        leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        if _SECRET_KEY.search(leaf) and not _NOT_SECRET_KEYS.search(leaf) and key:
-            yield f"input {path} holds a plaintext value; pass it as a Pulumi secret (config --secret, random.RandomPassword, Secrets Manager)"
+            yield from _plaintext(v, f"{path}[{i}]", key)
+    elif isinstance(value, str) and value and not isinstance(value, SecretStr) and holds_secret_value(key) and not _REFERENCE_VALUE.match(value):
+        yield f"input {path} holds a plaintext value; pass it as a Pulumi secret (config --secret, random.RandomPassword, Secrets Manager)"
 
 
 def _no_plaintext_secrets(args: ResourceValidationArgs, _: Config) -> Iterator[str]:

@@ -9,9 +9,11 @@ cost; the instances they cover are listed with the on-demand hours at $0."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
+
+from google.protobuf import struct_pb2
 
 from infra.config import StackConfig
 from scalestack import capacity, catalog, pricing
@@ -85,10 +87,28 @@ class Context:
         return 1 / max(self.counts.get(type_, 1), 1)
 
 
+class GraphResource(Protocol):
+    """What ``capture_of`` needs of a resource: engine camelCase inputs, and the URNs
+    each input was computed from."""
+
+    @property
+    def urn(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+    @property
+    def property_dependencies(self) -> Mapping[str, Sequence[str]]: ...
+
+
 Pricer = Callable[[CapturedResource, Context], list[CostComponent]]
 PRICERS: dict[str, Pricer] = {}
 # Reservations register first so that the resources they cover find them in the pool.
 ASG_TYPE = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
+RDS_TYPE = "aws:rds/instance:Instance"
 RESERVATION_TYPES = (
     "aws:ec2/capacityReservation:CapacityReservation",
     "aws:rds/reservedInstance:ReservedInstance",
@@ -170,21 +190,36 @@ def _launch_template_type(ref: Any, ctx: Context) -> Optional[str]:
     if not isinstance(ref, dict):
         return None
     keys = {str(ref.get(k)) for k in ("id", "launchTemplateId", "name", "launchTemplateName") if ref.get(k)}
-    for lt in ctx.capture.by_type("aws:ec2/launchTemplate:LaunchTemplate"):
+    for lt in ctx.capture.by_type(LAUNCH_TEMPLATE_TYPE):
         if keys & {lt.id, lt.name, str(lt.inputs.get("name", ""))}:
             value = lt.inputs.get("instanceType")
             return str(value) if value else None
     return None
 
 
+def referenced(r: CapturedResource, ctx: Context, type_: str, *props: str) -> list[CapturedResource]:
+    """Resources of ``type_`` that ``r``'s inputs ``props`` were computed from (the
+    property dependencies): how a resource is found when ids are not known, e.g. in the
+    graph the policy pack receives over the analyzer protocol."""
+    urns = {u for prop in props for u in r.property_dependencies.get(prop, [])}
+    return [d for d in ctx.capture.by_type(type_) if d.urn in urns]
+
+
 def asg_instance_type(r: CapturedResource, ctx: Context) -> Optional[str]:
-    """The primary type: the first mixed-instances override, else the launch template's."""
+    """The primary type: the first mixed-instances override, else the launch template's
+    (by id or name, else through the property dependencies)."""
     mip = r.inputs.get("mixedInstancesPolicy") or {}
     lt = mip.get("launchTemplate") or {}
     for override in lt.get("overrides") or []:
         if override.get("instanceType"):
             return str(override["instanceType"])
-    return _launch_template_type(lt.get("launchTemplateSpecification"), ctx) or _launch_template_type(r.inputs.get("launchTemplate"), ctx)
+    found = _launch_template_type(lt.get("launchTemplateSpecification"), ctx) or _launch_template_type(r.inputs.get("launchTemplate"), ctx)
+    if found:
+        return found
+    for dep in referenced(r, ctx, LAUNCH_TEMPLATE_TYPE, "mixedInstancesPolicy", "launchTemplate"):
+        if dep.inputs.get("instanceType"):
+            return str(dep.inputs["instanceType"])
+    return None
 
 
 def on_demand_split(instances: float, mip: dict[str, Any]) -> tuple[float, float]:
@@ -275,7 +310,7 @@ def primary_db(ctx: Context) -> Optional[CapturedResource]:
 def _db_engine(r: CapturedResource, ctx: Context) -> str:
     if r.inputs.get("engine"):
         return str(r.inputs["engine"])
-    source = _db_by_ref(str(r.inputs.get("replicateSourceDb", "")), ctx)
+    source = _db_by_ref(str(r.inputs.get("replicateSourceDb", "")), ctx) or next(iter(referenced(r, ctx, RDS_TYPE, "replicateSourceDb")), None)
     return str(source.inputs.get("engine", "postgres")) if source else "postgres"
 
 
@@ -515,6 +550,30 @@ def context_for(capture: Capture) -> Context:
     for r in capture.resources:
         counts[r.type] += 1
     return Context(config=config, prices=pricing.for_region(config.region), usage=usage, capture=capture, counts=dict(counts))
+
+
+def capture_of(config: StackConfig, resources: Iterable[GraphResource], project: str = "", stack: str = "") -> Capture:
+    """A resource graph without a program run (the policy pack receives its resources over
+    the analyzer protocol: inputs and property dependencies, no ids) as a ``Capture`` the
+    one estimator prices. Component, provider and unknown types price at $0 either way."""
+    out = [
+        CapturedResource(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            parent="",
+            custom=r.type != STACK_TYPE,
+            protect=False,
+            dependencies=[],
+            property_dependencies={k: list(v) for k, v in r.property_dependencies.items()},
+            provider="",
+            id="",
+            inputs=dict(r.inputs),
+            raw_inputs=struct_pb2.Struct(),
+        )
+        for r in resources
+    ]
+    return Capture(project=project, stack=stack, config=config, resources=out, diagnostics=[])
 
 
 def estimate(capture: Capture) -> Estimate:

@@ -206,3 +206,49 @@ CDN = {
 
 def good_cdn(name: str = "cdn", **changes: Any) -> Resource:
     return res("aws:cloudfront/distribution:Distribution", name, merge(CDN, **changes))
+
+
+# --- Kubernetes ------------------------------------------------------------------------
+
+K8S_CONTAINER = {
+    "name": "web",
+    "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mortgagematch/web:2.4.1",
+    "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+    "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 10001},
+}
+
+
+def deployment(name: str = "web", namespace: str = "app", replicas: Optional[int] = None, **container: Any) -> Resource:
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": {"app": name}},
+        "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [merge(K8S_CONTAINER, name=name, **container)]}},
+    }
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return res("kubernetes:apps/v1:Deployment", f"k8s-{name}", {"metadata": {"name": name, "namespace": namespace}, "spec": spec})
+
+
+def hpa(target: str = "web", namespace: str = "app", min_replicas: int = 2) -> Resource:
+    spec = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}, "minReplicas": min_replicas, "maxReplicas": 10}
+    return res("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", f"k8s-{target}-hpa", {"metadata": {"name": target, "namespace": namespace}, "spec": spec})
+
+
+def pdb(target: str = "web", namespace: str = "app") -> Resource:
+    spec = {"minAvailable": 1, "selector": {"matchLabels": {"app": target}}}
+    return res("kubernetes:policy/v1:PodDisruptionBudget", f"k8s-{target}-pdb", {"metadata": {"name": target, "namespace": namespace}, "spec": spec})
+
+
+def network_policy(namespace: str = "app") -> Resource:
+    spec = {"podSelector": {}, "policyTypes": ["Ingress"]}
+    return res(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy", f"k8s-{namespace}-netpol", {"metadata": {"name": "default", "namespace": namespace}, "spec": spec}
+    )
+
+
+def helm_release(values: Mapping[str, Any]) -> Resource:
+    props = {"chart": "kube-prometheus-stack", "version": "77.6.2", "namespace": "monitoring", "values": dict(values)}
+    return res("kubernetes:helm.sh/v3:Release", "monitoring-release", props)
+
+
+def k8s_secret(string_data: Any) -> Resource:
+    return res("kubernetes:core/v1:Secret", "grafana-admin", {"metadata": {"name": "grafana-admin", "namespace": "monitoring"}, "stringData": string_data})

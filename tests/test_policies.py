@@ -11,21 +11,39 @@ from typing import Any, Optional
 
 import pytest
 
-from scalestack import REPO_ROOT, capacity
+from policies.security import holds_secret_value
+from scalestack import REPO_ROOT, capacity, cost, pricing
 from scalestack.offline import UNKNOWN, Capture
-from scalestack.policy_runner import CONFIG_DIR, Finding, PolicyPack, PolicyPackError, Resource, analyze_capture, analyze_export, read_config_file, reconcile
-from tests.conftest import shipped_config, write_stack
+from scalestack.policy_runner import (
+    CONFIG_DIR,
+    Finding,
+    PolicyPack,
+    PolicyPackError,
+    Resource,
+    analyze_capture,
+    analyze_export,
+    read_config_file,
+    reconcile,
+    resources_from_capture,
+)
+from tests.conftest import captured, shipped_config, write_stack
 from tests.policy_fixtures import (
     SUBNETS,
     alarm,
     bucket_with,
+    deployment,
     good_alb,
     good_asg,
     good_cache,
     good_cdn,
     good_db,
     good_lt,
+    helm_release,
+    hpa,
     ingress,
+    k8s_secret,
+    network_policy,
+    pdb,
     queues,
     replica,
     res,
@@ -104,6 +122,26 @@ def proxy_case(with_proxy: bool) -> list[Resource]:
         out.append(res("aws:rds/proxy:Proxy", "db-proxy", {"requireTls": True, "engineFamily": "POSTGRESQL"}))
     return out
 
+
+def db_monthly() -> float:
+    """On-demand price of one ``good_db`` (db.r7g.xlarge Multi-AZ) for a month, from the catalogue."""
+    return pricing.for_region("us-east-1").rds_hour("db.r7g.xlarge", "postgres", True) * pricing.HOURS_PER_MONTH
+
+
+def reserved_db() -> Resource:
+    """An RDS reserved instance buying what ``good_db`` runs (the offering described by tags)."""
+    tags = {"reserved-class": "db.r7g.xlarge", "reserved-engine": "postgres", "reserved-multi_az": "true", "reserved-term": "1yr_no_upfront"}
+    return res("aws:rds/reservedInstance:ReservedInstance", "db-reserved", {"offeringId": "offering-db", "instanceCount": 1, "tags": tags})
+
+
+# Keys that name or point to a secret, next to keys that hold one.
+SECRET_REFS = {
+    "grafana": {"admin": {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}},
+    "ingress": {"tls": [{"secretName": "web-tls", "hosts": ["example.com"]}]},
+    "database": {"secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf", "passwordSecretRef": {"name": "db", "key": "password"}},
+    "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}],
+    "auth": {"password": "arn:aws:secretsmanager:us-east-1:123456789012:secret:auth-XyZ"},
+}
 
 Case = tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]], dict[str, Any]]
 
@@ -197,6 +235,8 @@ CASES: list[Case] = [
         lambda: [res("aws:secretsmanager/secretVersion:SecretVersion", "origin-header", {"secretId": "arn:x", "secretString": "v"})],
         {},
     ),
+    ("no-plaintext-secrets", lambda: [helm_release(SECRET_REFS)], lambda: [helm_release({"grafana": {"adminPassword": "hunter2-plain"}})], {}),
+    ("no-plaintext-secrets", lambda: [k8s_secret(secret({"admin-user": "admin", "admin-password": "x"}))], lambda: [k8s_secret({"admin-password": "x"})], {}),
     ("s3-private", lambda: bucket_with("logs", pab={}), lambda: bucket_with("logs", pab=None), {}),
     ("s3-private", lambda: bucket_with("logs", pab={}), lambda: bucket_with("logs", pab={"blockPublicPolicy": False}), {}),
     # reliability
@@ -274,6 +314,13 @@ CASES: list[Case] = [
         lambda: [good_db(performanceInsightsEnabled=True, performanceInsightsRetentionPeriod=731, multiAz=False)],
         {"paid-extras": {"flag": True}},
     ),
+    (
+        "stack-monthly-budget",
+        lambda: [good_db()],
+        lambda: [good_db(), good_db("db-second")],
+        {"stack-monthly-budget": {"monthlyBudgetUsd": 1.5 * db_monthly()}},
+    ),
+    ("baseline-commitments", lambda: [good_db(), reserved_db()], lambda: [good_db()], {}),
     # right-sizing
     ("asg-max-covers-peak", lambda: web_group(web_need().at_peak), lambda: web_group(web_need().at_peak - 1), {"capacity-survives-az-loss": "disabled"}),
     (
@@ -291,6 +338,13 @@ CASES: list[Case] = [
     ),
     ("rds-proxy-when-needed", lambda: proxy_case(True), lambda: proxy_case(False), {}),
     ("over-provisioned", lambda: web_group(100, min_size=web_need().at_baseline), lambda: web_group(100, min_size=2 * web_need().at_baseline + 1), {}),
+    # kubernetes (EKS)
+    ("k8s-requests-and-limits", lambda: [deployment()], lambda: [deployment(resources={"requests": {"cpu": "500m"}})], {}),
+    ("k8s-no-privileged-or-root", lambda: [deployment()], lambda: [deployment(securityContext={"privileged": True, "runAsNonRoot": True})], {}),
+    ("k8s-pinned-images", lambda: [deployment()], lambda: [deployment(image="nginx:latest")], {}),
+    ("k8s-deployment-autoscaled", lambda: [deployment(), hpa()], lambda: [deployment()], {}),
+    ("k8s-pdb-when-replicated", lambda: [deployment(replicas=3), pdb()], lambda: [deployment(replicas=3)], {}),
+    ("k8s-network-policy-present", lambda: [deployment(), network_policy()], lambda: [deployment(), network_policy("other")], {}),
 ]
 
 
@@ -353,12 +407,12 @@ def test_a_rule_reading_an_unknown_value_is_reported_with_the_resource(pack: Pol
 
 def test_without_config_the_pack_applies_production_defaults(pack: PolicyPack) -> None:
     levels = pack.configure({}, "none")
-    assert {name for name, level in levels.items() if level != "mandatory"} == {"paid-extras", "idle-read-capacity", "over-provisioned"}
+    assert {name for name, level in levels.items() if level != "mandatory"} == {"paid-extras", "idle-read-capacity", "over-provisioned", "baseline-commitments"}
     found = verdicts(pack, [good_lt(instanceType="t4g.small"), good_db(multiAz=False, backupRetentionPeriod=1)])
     assert {f.policy for f in found if f.blocking} >= {"allowed-instance-types", "multi-az", "backups"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "staging"])
 def test_enforcement_levels_follow_the_stack_config_file(pack: PolicyPack, stack: str) -> None:
     raw = read_config_file(CONFIG_DIR / f"{stack}.json")
     levels = pack.configure(raw, f"{stack}.json", stack=stack)
@@ -408,20 +462,27 @@ def test_schema_defaults_fill_missing_properties(pack: PolicyPack) -> None:
     assert reconciled["backups"] == ("mandatory", {"minBackupDays": 3, "minCacheSnapshotDays": 1})
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_shipped_stacks_have_no_mandatory_violations(pack: PolicyPack, stack: str, dev: Capture, prod: Capture) -> None:
-    verdict = analyze_capture(dev if stack == "dev" else prod, pack=pack)
+@pytest.mark.parametrize("stack", ["dev", "prod", "staging"])
+def test_shipped_stacks_have_no_mandatory_violations(pack: PolicyPack, stack: str) -> None:
+    verdict = analyze_capture(captured(stack), pack=pack)
     assert verdict.config_file == f"{stack}.json"
     assert [f.as_dict() for f in verdict.blocking] == []
     # Deliberate advisory findings are listed in the README's policy section.
     assert [(f.policy, f.urn.rsplit("::", 1)[-1]) for f in verdict.findings] == EXPECTED_ADVISORY[stack]
 
 
-# Deliberate advisories (README, "Policy pack"): dev has no certificate, so CloudFront uses
-# its default certificate and the ALB's HTTP listener serves (CloudFront-only) traffic.
+# Deliberate: dev has no certificate (HTTP-only ALB, default CloudFront certificate); prod
+# buys no RDS/ElastiCache reservations nor a Savings Plan yet (the saving is stated);
+# staging keeps an unprotected, single-node data tier (a rehearsal of the EKS path).
 EXPECTED_ADVISORY: dict[str, list[tuple[str, str]]] = {
     "dev": [("cloudfront-hardened", "cdn-distribution"), ("lb-listener-tls", "alb-http")],
-    "prod": [],
+    "prod": [("baseline-commitments", "")] * 3,
+    "staging": [
+        ("deletion-protection", "cache-group"),
+        ("deletion-protection", "database-primary"),
+        ("deletion-protection", "database-primary"),
+        ("multi-az", "cache-group"),
+    ],
 }
 
 
@@ -462,3 +523,78 @@ def test_an_export_of_another_version_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"version": 2, "deployment": {}}))
     with pytest.raises(PolicyPackError, match=r"old\.json: expected a `pulumi stack export` document with version 3, got version 2"):
         analyze_export(path)
+
+
+def test_staging_relaxes_only_prod_only_rules() -> None:
+    staging, prod = (read_config_file(CONFIG_DIR / f"{s}.json") for s in ("staging", "prod"))
+
+    def level(entry: Any) -> str:
+        return entry if isinstance(entry, str) else entry["enforcementLevel"]
+
+    security = [name for name in prod if not name.startswith(("multi-az", "backups", "deletion", "capacity", "asg-", "queue", "tier"))]
+    assert all(level(staging[n]) == "mandatory" for n in ("no-plaintext-secrets", "rds-not-public", "sg-world-ingress-alb-only", "k8s-no-privileged-or-root"))
+    assert {level(staging[n]) for n in ("multi-az", "deletion-protection", "capacity-survives-az-loss")} == {"advisory"}
+    assert staging["allowed-instance-types"]["allowBurstable"] and "t4g" in staging["allowed-instance-types"]["rdsFamilies"]
+    assert set(staging) == set(prod) and security
+
+
+@pytest.mark.parametrize(
+    ("key", "holds"),
+    [
+        ("password", True),
+        ("masterPassword", True),
+        ("authToken", True),
+        ("admin-password", True),
+        ("secretString", True),
+        ("privateKey", True),
+        ("clientSecret", True),
+        ("ADMIN_PASSWORD", True),
+        ("existingSecret", False),
+        ("tlsSecretName", False),
+        ("secretArn", False),
+        ("passwordSecretRef", False),
+        ("passwordKey", False),
+        ("existingSecretPasswordKey", False),
+        ("manageMasterUserPassword", False),
+        ("imagePullSecrets", False),
+    ],
+)
+def test_secret_heuristic_tells_values_from_references(key: str, holds: bool) -> None:
+    assert holds_secret_value(key) is holds
+
+
+def test_budget_rule_prices_the_graph_with_the_plans_estimator(pack: PolicyPack, prod: Capture) -> None:
+    """The pack gets no ids over the protocol; its estimate must still equal the plan's."""
+    total = cost.estimate(prod).monthly_usd
+    config = {"stack-monthly-budget": {"monthlyBudgetUsd": round(total - 100, 2)}}
+    [finding] = fired(verdicts(pack, resources_from_capture(prod), config), "stack-monthly-budget")
+    assert f"required ${total:,.2f}/month" in finding.message
+    assert f"configured budget ${total - 100:,.2f} (policy config monthlyBudgetUsd); overrun $100.00" in finding.message
+    assert finding.blocking
+
+
+def test_budget_defaults_to_the_stack_config(pack: PolicyPack, tmp_path: Path) -> None:
+    config = shipped_config("prod")
+    config["mortgagematch-scaling:cost"] = {"monthly_budget_usd": round(db_monthly() / 2, 2)}
+    write_stack(tmp_path, "tight", config)
+    [finding] = fired(verdicts(pack, [good_db()], stack="tight", project_dir=tmp_path), "stack-monthly-budget")
+    assert f"configured budget ${db_monthly() / 2:,.2f} (the stack's cost.monthly_budget_usd)" in finding.message
+
+
+def test_commitment_advice_states_the_monthly_saving(pack: PolicyPack) -> None:
+    [finding] = fired(verdicts(pack, [good_db()]), "baseline-commitments")
+    saving = db_monthly() * pricing.reserved_discount("rds", "1yr_no_upfront")
+    assert finding.message.startswith(f"RDS: the steady baseline runs on-demand (db-primary): ${db_monthly():,.2f}/month")
+    assert f"saves ${saving:,.2f}/month" in finding.message and finding.enforcement == "advisory"
+
+
+def test_commitment_advice_counts_the_ec2_baseline_and_a_savings_plan(pack: PolicyPack) -> None:
+    group = web_group(100)
+    [finding] = fired(verdicts(pack, group), "baseline-commitments")
+    assert finding.message.startswith(f"EC2: the steady baseline runs on-demand (web-asg {web_need(True).at_baseline} x m7g.large)")
+    plenty = {"baseline-commitments": {"savingsPlanHourlyUsd": 100}}
+    assert fired(verdicts(pack, group, plenty), "baseline-commitments") == []
+
+
+def test_commitment_advice_is_for_prod_only(pack: PolicyPack) -> None:
+    assert fired(verdicts(pack, [good_db()], stack="dev"), "baseline-commitments") == []

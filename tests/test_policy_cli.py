@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from scalestack.cli import app
@@ -17,6 +18,7 @@ runner = CliRunner()
 def _dev_with_nat_per_az(tmp_path: Path) -> Path:
     config = shipped_config("dev")
     config["mortgagematch-scaling:network"]["nat_gateways"] = "per_az"
+    config["mortgagematch-scaling:cost"]["monthly_budget_usd"] = 100_000  # only the NAT limit is at stake here
     write_stack(tmp_path, "dev", config)
     return tmp_path
 
@@ -40,7 +42,7 @@ def test_mandatory_violation_is_in_json_and_exits_1(tmp_path: Path) -> None:
 def test_table_shows_the_verdicts(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", "dev", "--project-dir", str(_dev_with_nat_per_az(tmp_path))])
     assert result.exit_code == 1
-    assert "1 mandatory, " in result.stdout and "nat-gateway-limit" in result.stdout
+    assert "1 mandatory," in result.stdout and "nat-gateway-limit" in result.stdout
 
 
 def test_no_policy_skips_the_pack(tmp_path: Path) -> None:
@@ -49,7 +51,9 @@ def test_no_policy_skips_the_pack(tmp_path: Path) -> None:
     assert "policy" not in json.loads(result.stdout)
 
 
-def test_shipped_dev_plan_passes_the_pack() -> None:
-    result = runner.invoke(app, ["plan", "dev", "-f", "json"])
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_shipped_plan_passes_the_pack(stack: str) -> None:
+    result = runner.invoke(app, ["plan", stack, "-f", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["policy"]["mandatory"] == 0
+    policy = json.loads(result.stdout)["policy"]
+    assert (policy["config"], policy["mandatory"]) == (f"{stack}.json", 0)
