@@ -34,7 +34,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT
 from scalestack import REPO_ROOT
-from scalestack.offline import STACK_TYPE, Capture, CapturedResource, run_stack
+from scalestack.offline import STACK_TYPE, Capture, CapturedResource, no_gc_pauses, run_stack
 from scalestack.plan import ENRICHERS, plan_document
 from scalestack.policy_runner import add_policy, analyze_capture
 
@@ -79,7 +79,8 @@ def run_floor(resources: list[CapturedResource]) -> None:
     def isolated() -> None:
         mocks = BareMocks()
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="floor", preview=False, monitor=MockMonitor(mocks))
-        _sync_await(run_pulumi_func(floor_program(resources)))
+        with no_gc_pauses():  # the same collector policy as the plan: compare the work, not GC luck
+            _sync_await(run_pulumi_func(floor_program(resources)))
 
     contextvars.Context().run(isolated)
 
@@ -103,9 +104,12 @@ def scaled(capture: Capture, cells: int) -> Capture:
 
 
 def timed(fn: Callable[[], object]) -> float:
-    gc.collect()  # collect the previous repeat's garbage outside the timed region
+    """Wall time of ``fn`` including the collection of the garbage it leaves (runs defer
+    the cyclic collector; each side pays for its own collection)."""
+    gc.collect()  # the previous repeat's garbage is not this repeat's cost
     start = time.perf_counter()
     fn()
+    gc.collect()
     return time.perf_counter() - start
 
 

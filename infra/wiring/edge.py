@@ -13,7 +13,7 @@ from scalestack import capacity
 
 def wire_cdn(platform: Platform) -> None:
     """CloudFront needs the web tier's ALB and origin-verify secret; without them
-    (web tier off or not built on this branch) there is nothing to put an edge in front of."""
+    (web tier off, or the EKS platform whose Ingress owns its ALB) there is nothing to put an edge in front of."""
     config = platform.config
     alb, secret = platform.get("alb"), platform.get("cdn_origin_secret")
     if not config.cdn.enabled or alb is None or secret is None:

@@ -45,7 +45,7 @@ def wire_alerting(platform: Platform) -> None:
         platform.outputs["critical_topic_arn"] = topics.routing.critical
     reg = MonitoringRegistry(mon, config.region, topics, lambda: platform.providers.global_)
     platform.components[MONITORING] = reg
-    # What this branch's program already has: the NAT gateways.
+    # The network's NAT gateways (each tier registers its own resources as it is wired).
     reg.nat(platform.network, "network-nat", nat_gateway_ids=platform.network.nat_gateway_ids)
 
 
