@@ -4,9 +4,11 @@ Exit codes: 0 ok, 1 blocking findings, 2 invalid config or usage."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -82,22 +84,25 @@ def plan(
     from scalestack.markdown import plan_markdown
     from scalestack.offline import run_stack
     from scalestack.plan import ENRICHERS, plan_document
-    from scalestack.policy_runner import PolicyPackError, add_policy
+    from scalestack.policy_runner import PolicyPackError, add_policy, boot_in_background
 
     # The SDK and pulumi_aws leave ~160k long-lived objects after import; freezing them
     # keeps the garbage collector from rescanning them during the run (~3x faster plan).
     gc.freeze()
     root = project_dir or find_project_dir()
-    enrichers = ENRICHERS if no_policy else (*ENRICHERS, add_policy(root))
+    booting = None if no_policy or format is PlanFormat.stack_export else boot_in_background()
     try:
         capture = run_stack(root, stack)
         if format is PlanFormat.stack_export:
             emit(json.dumps(stack_export(capture), indent=2) + "\n", out)
             return
-        doc = plan_document(capture, enrichers)
+        doc = plan_document(capture, ENRICHERS if booting is None else (*ENRICHERS, add_policy(root, booting)))
     except (ConfigError, PolicyPackError) as exc:
         fail(str(exc))
         return
+    finally:
+        if booting is not None:
+            _close_pack(booting)
     if format is PlanFormat.json:
         emit(json.dumps(doc, indent=2, sort_keys=False) + "\n", out)
     elif format is PlanFormat.markdown:
@@ -106,6 +111,12 @@ def plan(
         render_rich(lambda console: render_plan(capture, console, doc), out)
     if doc["blocking"]:
         raise typer.Exit(EXIT_BLOCKING)
+
+
+def _close_pack(booting: Any) -> None:
+    """Stop the pack process, whether or not it was used (bad config stops a plan early)."""
+    with contextlib.suppress(Exception):  # a pack that failed to boot has nothing to close
+        booting.result().close()
 
 
 def render_plan(capture: Any, console: Console, doc: dict[str, Any]) -> None:
@@ -173,7 +184,18 @@ def pricing_refresh(
 
 
 def main() -> None:
-    app()
+    """Console entry point. After the output is flushed the process ends without the
+    interpreter's teardown, which would spend ~1 s freeing the captured object graph."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -480,17 +480,32 @@ def analyze_export(export_file: Path, project_dir: Path = REPO_ROOT, config_file
 # --- the plan's policy section --------------------------------------------------------
 
 
-def policy_section(capture: Capture, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
+def policy_section(capture: Capture, project_dir: Path = REPO_ROOT, pack: Optional[PolicyPack] = None) -> dict[str, Any]:
     """``policy`` of the plan document: the pack's verdicts, blocking ones first."""
-    return analyze_capture(capture, project_dir).as_dict()
+    return analyze_capture(capture, project_dir, pack=pack).as_dict()
 
 
-def add_policy(project_dir: Path = REPO_ROOT) -> Callable[[Capture, dict[str, Any]], None]:
+def boot_in_background() -> futures.Future[PolicyPack]:
+    """Start the pack process now and connect to it on a helper thread: it boots on
+    another core while the program runs (the caller closes it)."""
+
+    def boot() -> PolicyPack:
+        pack = PolicyPack()
+        pack.start()
+        return pack
+
+    pool = futures.ThreadPoolExecutor(max_workers=1)
+    booting = pool.submit(boot)
+    pool.shutdown(wait=False)
+    return booting
+
+
+def add_policy(project_dir: Path = REPO_ROOT, pack: Optional[futures.Future[PolicyPack]] = None) -> Callable[[Capture, dict[str, Any]], None]:
     """A plan enricher: the ``policy`` section, and every mandatory violation as a
-    blocking finding (the plan exits 1 on those)."""
+    blocking finding (the plan exits 1 on those). ``pack``: one booting already."""
 
     def enrich(capture: Capture, doc: dict[str, Any]) -> None:
-        section = policy_section(capture, project_dir)
+        section = policy_section(capture, project_dir, pack.result() if pack is not None else None)
         doc["policy"] = section
         doc["blocking"].extend(
             f"policy {v['policy']} on {v['urn'].rsplit('::', 1)[-1] or 'the stack'}: {v['message']}"

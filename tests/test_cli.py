@@ -112,3 +112,18 @@ def test_secure_values_appear_only_as_placeholder(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", "sec", "--format", "json", "--project-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "c2VjcmV0LXZhbHVl" not in result.stdout
+
+
+def test_console_script_exit_codes_survive_the_fast_exit(tmp_path: Path) -> None:
+    """``main()`` ends the process with ``os._exit``: the code and the flushed output must
+    be exactly what the command produced."""
+    import subprocess
+    import sys
+
+    write_stack(tmp_path, "dev", shipped_config("dev"))
+    cmd = [sys.executable, "-c", "from scalestack.cli import main; main()", "plan", "qa", "--project-dir", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"error: Pulumi.qa.yaml: stack file not found in {tmp_path} (create it with `pulumi stack init`)"]
+    usage = subprocess.run([*cmd[:3], "plan"], capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
