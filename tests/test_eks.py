@@ -278,6 +278,15 @@ def test_hpa_scales_on_cpu_and_requests_per_second_with_behaviour(staging: Captu
     assert spec["behavior"]["scaleDown"]["policies"][0]["type"] == "Percent"
 
 
+def test_without_in_cluster_monitoring_the_hpa_scales_on_cpu_only(tmp_path: Path) -> None:
+    """No prometheus-adapter, no custom metrics API: a Pods metric the HPA cannot fetch
+    blocks every scale-down, so the HPA must not ask for it."""
+    capture = plan_variant(tmp_path, "staging", {"eks": {"monitoring": {"enabled": False}}})
+    assert "prometheus-adapter" not in {r.inputs["chart"] for r in capture.by_type("kubernetes:helm.sh/v3:Release")}
+    metrics = kind(capture, "HorizontalPodAutoscaler")["spec"]["metrics"]
+    assert [m["type"] for m in metrics] == ["Resource"]
+
+
 def test_pdb_vpa_and_network_policy(staging: Capture) -> None:
     pdb = kind(staging, "PodDisruptionBudget", "web")
     assert pdb["spec"]["maxUnavailable"] == 1 and pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "web"
