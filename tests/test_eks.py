@@ -20,7 +20,7 @@ from scalestack.offline import Capture, CapturedResource, run_stack
 from tests.conftest import captured, plan_variant, shipped_config, write_stack
 
 NS = "mortgagematch-scaling"
-CUSTOM_KINDS = {"VerticalPodAutoscaler", "ScaledObject", "TriggerAuthentication", "PrometheusRule"}
+CUSTOM_KINDS = {"VerticalPodAutoscaler", "ScaledObject", "TriggerAuthentication", "PrometheusRule", "PodMonitor"}
 
 
 @pytest.fixture(scope="module")
@@ -345,6 +345,21 @@ def test_prometheus_rules_mirror_the_cloudwatch_alarms_and_dashboard_ships(stagi
     cm = kind(staging, "ConfigMap", "mortgagematch-dashboard")
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(cm["data"]["mortgagematch.json"])["panels"]
+
+
+def test_prometheus_scrapes_the_app_pods_the_adapter_and_alerts_read(staging: Capture) -> None:
+    """The adapter's series and the alerts need http_requests_total from the app's pods:
+    a PodMonitor must select them on a container port they name, in their namespace."""
+    monitor = kind(staging, "PodMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["metadata"]["namespace"] == "monitoring"
+    spec = monitor["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": [staging.config.eks.namespace]}
+    pod = kind(staging, "Deployment", "web")["spec"]["template"]
+    assert spec["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    ports = {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
+    assert {e["port"] for e in spec["podMetricsEndpoints"]} <= ports
+    release = next(r for r in staging.by_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "kube-prometheus-stack")
+    assert release.urn in staging.find("k8s-monitoring-app-pods").dependencies, "the CRD comes with the chart"
 
 
 # --- ASG stacks -----------------------------------------------------------------
