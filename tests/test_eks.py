@@ -160,6 +160,18 @@ def test_node_groups_on_demand_baseline_and_diversified_spot(staging: Capture) -
     assert lt["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
 
 
+def test_node_groups_wait_for_the_cni_and_coredns_waits_for_nodes(staging: Capture) -> None:
+    """bootstrapSelfManagedAddons is off: nodes cannot turn Ready before vpc-cni and
+    kube-proxy exist, and coredns/ebs-csi cannot turn ACTIVE before nodes exist."""
+    assert staging.one("aws:eks/cluster:Cluster").inputs["bootstrapSelfManagedAddons"] is False
+    addons = {r.inputs["addonName"]: r for r in staging.by_type("aws:eks/addon:Addon")}
+    groups = staging.by_type("aws:eks/nodeGroup:NodeGroup")
+    for group in groups:
+        assert {addons["vpc-cni"].urn, addons["kube-proxy"].urn} <= set(group.dependencies), group.name
+    for addon in ("coredns", "aws-ebs-csi-driver"):
+        assert {g.urn for g in groups} <= set(addons[addon].dependencies), addon
+
+
 def test_node_sizes_follow_the_capacity_model(staging: Capture) -> None:
     cfg = staging.config
     size = eks_wiring.sizing(cfg)
