@@ -56,7 +56,8 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "anomaly window over a day": (
         {"monitoring": {"evaluation": {"period_s": 3540, "evaluation_periods": 2, "datapoints_to_alarm": 2}, "anomaly": {"evaluation_periods": 30}}},
-        "monitoring.anomaly.evaluation_periods: must be <= 24 with evaluation.period_s 3540 (CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h), got 30",
+        "monitoring.anomaly.evaluation_periods: must be <= 24 with evaluation.period_s 3540 (CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h)"
+        ", got 30",
     ),
     "daily digest without email": (
         {"cost": {"anomaly_detection": {"enabled": True, "frequency": "DAILY"}}},

@@ -47,6 +47,9 @@ class Subscriptions(Section):
         return v
 
 
+WINDOW_LIMIT = "CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h"
+
+
 def max_evaluation_periods(period_s: int) -> int:
     """CloudWatch caps an alarm's window (period x evaluation periods) at one day, or at
     seven days for periods of an hour or more; PutMetricAlarm rejects anything longer."""
@@ -77,7 +80,7 @@ class Evaluation(Section):
         if self.evaluation_periods > limit:
             raise KeyedError(
                 "evaluation_periods",
-                f"must be <= {limit} with period_s {self.period_s} (CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h), got {self.evaluation_periods}",
+                f"must be <= {limit} with period_s {self.period_s} ({WINDOW_LIMIT}), got {self.evaluation_periods}",
             )
         return self
 
@@ -171,7 +174,7 @@ class Monitoring(Section):
         if self.anomaly.enabled and self.anomaly.evaluation_periods > limit:
             raise KeyedError(
                 "anomaly.evaluation_periods",
-                f"must be <= {limit} with evaluation.period_s {self.evaluation.period_s} (CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h), got {self.anomaly.evaluation_periods}",
+                f"must be <= {limit} with evaluation.period_s {self.evaluation.period_s} ({WINDOW_LIMIT}), got {self.anomaly.evaluation_periods}",
             )
         return self
 
