@@ -26,6 +26,9 @@ ADDON_SERVICE_ACCOUNTS = {
     "vpc-cni": ("aws-node", "AmazonEKS_CNI_Policy"),
     "aws-ebs-csi-driver": ("ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
 }
+# Add-ons whose pods need nodes to run on (created after the node groups); the others
+# (vpc-cni, kube-proxy) are what nodes need to join, so they come first.
+NEEDS_NODES = ("coredns", "aws-ebs-csi-driver")
 _TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
 
@@ -164,8 +167,11 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], opts=child(self))
         self._tag_subnets()
         self.node_role = self._node_role()
-        self.node_groups = self._node_groups()
-        self.addons = self._addons()
+        # Without self-managed add-ons the cluster has no CNI: nodes only turn Ready (and a
+        # node group only finishes creating) once vpc-cni and kube-proxy exist.
+        self.addons = self._addons([a for a in args.addon_versions if a not in NEEDS_NODES], after=[])
+        self.node_groups = self._node_groups(depends_on=list(self.addons.values()))
+        self.addons.update(self._addons([a for a in args.addon_versions if a in NEEDS_NODES], after=list(self.node_groups.values())))
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data, args.region).apply(
@@ -217,7 +223,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=child(self),
         )
 
-    def _node_groups(self) -> dict[str, aws.eks.NodeGroup]:
+    def _node_groups(self, depends_on: Sequence[pulumi.Resource]) -> dict[str, aws.eks.NodeGroup]:
         lt = self._launch_template()
         groups: dict[str, aws.eks.NodeGroup] = {}
         for kind, spec, capacity_type, labels, taints in (
@@ -239,22 +245,21 @@ class EksCluster(pulumi.ComponentResource):
                 taints=[aws.eks.NodeGroupTaintArgs(key=t["key"], value=t["value"], effect=_TAINT_EFFECTS[t["effect"]]) for t in taints],
                 tags={"Name": f"{self.args.cluster_name}-{kind}", **autoscaler_tags(self.args.cluster_name, labels, taints)},
                 # The cluster-autoscaler owns the desired size once the group exists.
-                opts=child(self, depends_on=self._node_attachments, ignore_changes=["scalingConfig.desiredSize"]),
+                opts=child(self, depends_on=[*self._node_attachments, *depends_on], ignore_changes=["scalingConfig.desiredSize"]),
             )
         return groups
 
-    def _addons(self) -> dict[str, aws.eks.Addon]:
+    def _addons(self, names: Sequence[str], after: Sequence[pulumi.Resource]) -> dict[str, aws.eks.Addon]:
         placement = critical_placement()
         # vpc-cni enforces the NetworkPolicies; coredns and the EBS CSI controller are critical pods.
         configs: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPolicy": "true"}, "coredns": placement, "aws-ebs-csi-driver": {"controller": placement}}
         addons: dict[str, aws.eks.Addon] = {}
-        for addon, version in self.args.addon_versions.items():
+        for addon in names:
+            version = self.args.addon_versions[addon]
             role_arn = None
             if addon in ADDON_SERVICE_ACCOUNTS:
                 sa, policy = ADDON_SERVICE_ACCOUNTS[addon]
                 role_arn = self.irsa_role(addon, "kube-system", sa, managed_policies=[AWS_MANAGED + policy]).arn
-            # vpc-cni and kube-proxy must exist before nodes can join; coredns and ebs-csi need nodes to run on.
-            needs_nodes = addon in ("coredns", "aws-ebs-csi-driver")
             addons[addon] = aws.eks.Addon(
                 f"{self._name}-{addon}",
                 cluster_name=self.cluster.name,
@@ -264,7 +269,7 @@ class EksCluster(pulumi.ComponentResource):
                 configuration_values=json.dumps(configs[addon]) if addon in configs else None,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
-                opts=child(self, depends_on=list(self.node_groups.values()) if needs_nodes else None),
+                opts=child(self, depends_on=list(after) or None),
             )
         return addons
 

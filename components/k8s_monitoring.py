@@ -13,13 +13,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.k8s_common import critical_placement
+from components.k8s_common import PART_OF, PART_OF_LABEL, critical_placement
 from components.k8s_workload import RPS_METRIC
 from components.naming import child, token
 
 NAMESPACE = "monitoring"
 PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts"
 GRAFANA_SECRET = "grafana-admin"
+# Where the app's pods expose http_requests_total and the duration histogram (their named
+# container port; the NetworkPolicy admits Prometheus there).
+APP_METRICS_PORT, APP_METRICS_PATH = "http", "/metrics"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,16 @@ def alert_rules(ns: str, error_rate_pct: float, latency_p95_ms: int, saturation_
             "annotations": {"summary": "{{ $labels.horizontalpodautoscaler }} has been at its maximum for 15 minutes: raise max or node capacity"},
         },
     ]
+
+
+def app_pod_monitor(ns: str) -> dict[str, Any]:
+    """The scrape of the app's pods: without it Prometheus has no http_requests_total, so the
+    adapter serves no requests/s to the HPA and the alerts and dashboard stay empty."""
+    return {
+        "namespaceSelector": {"matchNames": [ns]},
+        "selector": {"matchLabels": {PART_OF_LABEL: PART_OF}},
+        "podMetricsEndpoints": [{"port": APP_METRICS_PORT, "path": APP_METRICS_PATH, "interval": "30s"}],
+    }
 
 
 def dashboard(ns: str) -> dict[str, Any]:
@@ -204,6 +217,14 @@ class K8sMonitoring(pulumi.ComponentResource):
             namespace=NAMESPACE,
             values=adapter_values(),
             atomic=True,
+            opts=child(self, depends_on=[self.release]),
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-app-pods",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata={"name": "mortgagematch-app", "namespace": NAMESPACE, "labels": {"release": "kube-prometheus-stack"}},
+            spec=app_pod_monitor(args.namespace),
             opts=child(self, depends_on=[self.release]),
         )
         k8s.apiextensions.CustomResource(

@@ -42,6 +42,9 @@ class WebSpec:
     scale_down_stabilization_s: int = 300
     certificate_arn: Optional[str] = None
     alb_source_cidrs: Sequence[pulumi.Input[str]] = ()
+    scale_on_requests: bool = True
+    """Only when prometheus-adapter serves the requests/s metric: an HPA with a metric it
+    cannot fetch never scales down."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,17 @@ def scale_behavior(stabilization_s: int) -> dict[str, Any]:
             "policies": [{"type": "Percent", "value": 10, "periodSeconds": 60}],
         },
     }
+
+
+def hpa_metrics(spec: WebSpec) -> list[dict[str, Any]]:
+    """CPU always; requests/s per pod only where the custom metrics API serves it."""
+    metrics: list[dict[str, Any]] = [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": spec.target_cpu_pct}}}
+    ]
+    if spec.scale_on_requests:
+        target = {"type": "AverageValue", "averageValue": milli_quantity(spec.target_rps_per_pod)}
+        metrics.append({"type": "Pods", "pods": {"metric": {"name": RPS_METRIC}, "target": target}})
+    return metrics
 
 
 def milli_quantity(value: float) -> str:
@@ -284,13 +298,7 @@ class K8sWorkload(pulumi.ComponentResource):
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
                 "minReplicas": spec.min_replicas,
                 "maxReplicas": spec.max_replicas,
-                "metrics": [
-                    {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": spec.target_cpu_pct}}},
-                    {
-                        "type": "Pods",
-                        "pods": {"metric": {"name": RPS_METRIC}, "target": {"type": "AverageValue", "averageValue": milli_quantity(spec.target_rps_per_pod)}},
-                    },
-                ],
+                "metrics": hpa_metrics(spec),
                 "behavior": scale_behavior(spec.scale_down_stabilization_s),
             },
             opts=child(self, depends_on=[deployment]),

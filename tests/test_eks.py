@@ -20,7 +20,7 @@ from scalestack.offline import Capture, CapturedResource, run_stack
 from tests.conftest import captured, plan_variant, shipped_config, write_stack
 
 NS = "mortgagematch-scaling"
-CUSTOM_KINDS = {"VerticalPodAutoscaler", "ScaledObject", "TriggerAuthentication", "PrometheusRule"}
+CUSTOM_KINDS = {"VerticalPodAutoscaler", "ScaledObject", "TriggerAuthentication", "PrometheusRule", "PodMonitor"}
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +160,18 @@ def test_node_groups_on_demand_baseline_and_diversified_spot(staging: Capture) -
     assert lt["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
 
 
+def test_node_groups_wait_for_the_cni_and_coredns_waits_for_nodes(staging: Capture) -> None:
+    """bootstrapSelfManagedAddons is off: nodes cannot turn Ready before vpc-cni and
+    kube-proxy exist, and coredns/ebs-csi cannot turn ACTIVE before nodes exist."""
+    assert staging.one("aws:eks/cluster:Cluster").inputs["bootstrapSelfManagedAddons"] is False
+    addons = {r.inputs["addonName"]: r for r in staging.by_type("aws:eks/addon:Addon")}
+    groups = staging.by_type("aws:eks/nodeGroup:NodeGroup")
+    for group in groups:
+        assert {addons["vpc-cni"].urn, addons["kube-proxy"].urn} <= set(group.dependencies), group.name
+    for addon in ("coredns", "aws-ebs-csi-driver"):
+        assert {g.urn for g in groups} <= set(addons[addon].dependencies), addon
+
+
 def test_node_sizes_follow_the_capacity_model(staging: Capture) -> None:
     cfg = staging.config
     size = eks_wiring.sizing(cfg)
@@ -278,6 +290,15 @@ def test_hpa_scales_on_cpu_and_requests_per_second_with_behaviour(staging: Captu
     assert spec["behavior"]["scaleDown"]["policies"][0]["type"] == "Percent"
 
 
+def test_without_in_cluster_monitoring_the_hpa_scales_on_cpu_only(tmp_path: Path) -> None:
+    """No prometheus-adapter, no custom metrics API: a Pods metric the HPA cannot fetch
+    blocks every scale-down, so the HPA must not ask for it."""
+    capture = plan_variant(tmp_path, "staging", {"eks": {"monitoring": {"enabled": False}}})
+    assert "prometheus-adapter" not in {r.inputs["chart"] for r in capture.by_type("kubernetes:helm.sh/v3:Release")}
+    metrics = kind(capture, "HorizontalPodAutoscaler")["spec"]["metrics"]
+    assert [m["type"] for m in metrics] == ["Resource"]
+
+
 def test_pdb_vpa_and_network_policy(staging: Capture) -> None:
     pdb = kind(staging, "PodDisruptionBudget", "web")
     assert pdb["spec"]["maxUnavailable"] == 1 and pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "web"
@@ -336,6 +357,21 @@ def test_prometheus_rules_mirror_the_cloudwatch_alarms_and_dashboard_ships(stagi
     cm = kind(staging, "ConfigMap", "mortgagematch-dashboard")
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(cm["data"]["mortgagematch.json"])["panels"]
+
+
+def test_prometheus_scrapes_the_app_pods_the_adapter_and_alerts_read(staging: Capture) -> None:
+    """The adapter's series and the alerts need http_requests_total from the app's pods:
+    a PodMonitor must select them on a container port they name, in their namespace."""
+    monitor = kind(staging, "PodMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["metadata"]["namespace"] == "monitoring"
+    spec = monitor["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": [staging.config.eks.namespace]}
+    pod = kind(staging, "Deployment", "web")["spec"]["template"]
+    assert spec["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    ports = {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
+    assert {e["port"] for e in spec["podMetricsEndpoints"]} <= ports
+    release = next(r for r in staging.by_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "kube-prometheus-stack")
+    assert release.urn in staging.find("k8s-monitoring-app-pods").dependencies, "the CRD comes with the chart"
 
 
 # --- ASG stacks -----------------------------------------------------------------

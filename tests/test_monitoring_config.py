@@ -46,6 +46,19 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"monitoring": {"evaluation": {"evaluation_periods": 3, "datapoints_to_alarm": 4}}},
         "monitoring.evaluation.datapoints_to_alarm: must be <= evaluation_periods (3), got 4",
     ),
+    "high-resolution period": (
+        {"monitoring": {"evaluation": {"period_s": 30}}},
+        "monitoring.evaluation.period_s: must be a multiple of 60 seconds (AWS service metrics have 1-minute resolution), got 30",
+    ),
+    "window over a day": (
+        {"monitoring": {"evaluation": {"period_s": 1800, "evaluation_periods": 60}}},
+        "monitoring.evaluation.evaluation_periods: must be <= 48 with period_s 1800 (CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h), got 60",
+    ),
+    "anomaly window over a day": (
+        {"monitoring": {"evaluation": {"period_s": 3540, "evaluation_periods": 2, "datapoints_to_alarm": 2}, "anomaly": {"evaluation_periods": 30}}},
+        "monitoring.anomaly.evaluation_periods: must be <= 24 with evaluation.period_s 3540 (CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h)"
+        ", got 30",
+    ),
     "daily digest without email": (
         {"cost": {"anomaly_detection": {"enabled": True, "frequency": "DAILY"}}},
         "cost.anomaly_detection.emails: must list at least one address for DAILY summaries (only IMMEDIATE goes to SNS), got []",
@@ -121,3 +134,20 @@ def test_unregistered_tier_has_no_panels() -> None:
     assert {"DB CPU: db", "DB connections: db", "Replica lag: db"} == with_db - without_db
     assert not any("DB" in t or "Cache" in t for t in without_db)
     json.dumps(dashboard_body([alb, db]))
+
+
+def _alarm_window(inputs: dict[str, Any]) -> tuple[int, int]:
+    period = inputs.get("period") or max(q["metric"]["period"] for q in inputs["metricQueries"] if q.get("metric"))
+    return period, inputs["evaluationPeriods"]
+
+
+def test_every_alarm_window_fits_cloudwatchs_limit_for_long_periods(tmp_path: Path) -> None:
+    """PutMetricAlarm rejects period x evaluation periods over 1 day (7 days for periods of
+    an hour or more): the alarms with their own longer windows (group CPU, at max) too."""
+    evaluation = {"period_s": 86400, "evaluation_periods": 1, "datapoints_to_alarm": 1}
+    capture = plan_variant(tmp_path, "dev", {"monitoring": {"evaluation": evaluation}})
+    alarms = capture.by_type(ALARM)
+    assert alarms
+    for alarm in alarms:
+        period, periods = _alarm_window(alarm.inputs)
+        assert period * periods <= (86400 if period < 3600 else 604800), (alarm.name, period, periods)

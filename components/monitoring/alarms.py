@@ -32,6 +32,7 @@ from infra.config.sections.monitoring import (
     NatThresholds,
     ProxyThresholds,
     WorkerThresholds,
+    max_evaluation_periods,
 )
 from scalestack import catalog
 
@@ -235,6 +236,8 @@ def asg_alarms(
     changed max never leaves a stale threshold); optionally the spot event rule."""
     ctx = _Ctx(parent, name, topics, evaluation, TierAlarms("asg"))
     group = {"AutoScalingGroupName": group_name}
+    # Longer fixed windows below are capped to what CloudWatch accepts for this period.
+    longest = max_evaluation_periods(evaluation.period_s)
     # An empty group has no CPU datapoints; the capacity alarm covers that case.
     ctx.alarm(
         "cpu",
@@ -245,10 +248,10 @@ def asg_alarms(
         severity="warning",
         missing="missing",
         description=f"group CPU above {thresholds.cpu_pct:g}%",
-        periods=max(evaluation.evaluation_periods, 10),
-        datapoints=max(evaluation.datapoints_to_alarm, 8),
+        periods=max(evaluation.evaluation_periods, min(10, longest)),
+        datapoints=max(evaluation.datapoints_to_alarm, min(8, longest)),
     )
-    at_max_periods = max(1, math.ceil(thresholds.at_max_minutes * 60 / evaluation.period_s))
+    at_max_periods = min(longest, max(1, math.ceil(thresholds.at_max_minutes * 60 / evaluation.period_s)))
     # Group metrics arrive every minute while collection is on: a gap is a collection problem.
     ctx.alarm(
         "at_max",

@@ -166,6 +166,8 @@ def wire(platform: Platform) -> None:
                 scale_down_stabilization_s=eks.web.scale_down_stabilization_s,
                 certificate_arn=eks.web.ingress_certificate_arn,
                 alb_source_cidrs=public_cidrs,
+                # prometheus-adapter (part of the in-cluster monitoring) serves requests/s.
+                scale_on_requests=monitoring is not None,
             ),
             worker=worker,
         ),

@@ -47,24 +47,41 @@ class Subscriptions(Section):
         return v
 
 
+WINDOW_LIMIT = "CloudWatch evaluates at most 1 day, 7 days for periods >= 1 h"
+
+
+def max_evaluation_periods(period_s: int) -> int:
+    """CloudWatch caps an alarm's window (period x evaluation periods) at one day, or at
+    seven days for periods of an hour or more; PutMetricAlarm rejects anything longer."""
+    return (86400 if period_s < 3600 else 604800) // period_s
+
+
 class Evaluation(Section):
     """M of N datapoints: one noisy minute must not page anybody."""
 
-    period_s: int = 60
+    period_s: int = Field(default=60, le=86400)
     evaluation_periods: int = Field(default=5, ge=1, le=60)
     datapoints_to_alarm: int = Field(default=3, ge=1, le=60)
 
     @field_validator("period_s")
     @classmethod
     def _period(cls, v: int) -> int:
-        if v not in (10, 30) and (v < 60 or v % 60):
-            raise ValueError(f"must be 10, 30 or a multiple of 60 seconds, got {v}")
+        # Every watched AWS metric is published per minute: a 10/20/30 s (high-resolution)
+        # alarm on it misses most datapoints, lapses into INSUFFICIENT_DATA and costs more.
+        if v < 60 or v % 60:
+            raise ValueError(f"must be a multiple of 60 seconds (AWS service metrics have 1-minute resolution), got {v}")
         return v
 
     @model_validator(mode="after")
     def _m_of_n(self) -> Evaluation:
         if self.datapoints_to_alarm > self.evaluation_periods:
             raise KeyedError("datapoints_to_alarm", f"must be <= evaluation_periods ({self.evaluation_periods}), got {self.datapoints_to_alarm}")
+        limit = max_evaluation_periods(self.period_s)
+        if self.evaluation_periods > limit:
+            raise KeyedError(
+                "evaluation_periods",
+                f"must be <= {limit} with period_s {self.period_s} ({WINDOW_LIMIT}), got {self.evaluation_periods}",
+            )
         return self
 
 
@@ -149,6 +166,17 @@ class Monitoring(Section):
     kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
     spot_events: bool = True
     dashboard_name: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Unset: <project>-<stack>.")
+
+    @model_validator(mode="after")
+    def _anomaly_window(self) -> Monitoring:
+        """The anomaly alarms evaluate at the same period as the others."""
+        limit = max_evaluation_periods(self.evaluation.period_s)
+        if self.anomaly.enabled and self.anomaly.evaluation_periods > limit:
+            raise KeyedError(
+                "anomaly.evaluation_periods",
+                f"must be <= {limit} with evaluation.period_s {self.evaluation.period_s} ({WINDOW_LIMIT}), got {self.anomaly.evaluation_periods}",
+            )
+        return self
 
 
 ENV_DEFAULTS: PresetTable = {
