@@ -45,6 +45,8 @@ class WebSpec:
     scale_on_requests: bool = True
     """Only when prometheus-adapter serves the requests/s metric: an HPA with a metric it
     cannot fetch never scales down."""
+    deletion_protection: bool = True
+    """The Ingress's ALB; off outside prod, where `pulumi destroy` must not hang on it."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,8 @@ class K8sWorkload(pulumi.ComponentResource):
             "target-type": "ip",
             "healthcheck-path": spec.container.health_path,
             "success-codes": "200",
-            "load-balancer-attributes": "deletion_protection.enabled=true,routing.http.drop_invalid_header_fields.enabled=true,routing.http2.enabled=true",
+            "load-balancer-attributes": f"deletion_protection.enabled={str(spec.deletion_protection).lower()},"
+            "routing.http.drop_invalid_header_fields.enabled=true,routing.http2.enabled=true",
             "target-group-attributes": "deregistration_delay.timeout_seconds=30,slow_start.duration_seconds=30",
             "group.name": PART_OF,
         }

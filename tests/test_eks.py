@@ -437,3 +437,9 @@ def test_data_tier_admits_the_pods_through_the_cluster_security_group(staging: C
     assert rules["database-ingress-from-eks-pods"]["referencedSecurityGroupId"] == cluster_sg
     assert rules["cache-ingress-from-eks-pods"]["referencedSecurityGroupId"] == cluster_sg
     assert not [n for n in rules if n.endswith(("-from-web", "-from-workers"))], "no instance groups on EKS"
+
+
+def test_ingress_alb_is_deletable_outside_prod(staging: Capture) -> None:
+    attributes = kind(staging, "Ingress")["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"]
+    assert "deletion_protection.enabled=false" in attributes, "`pulumi destroy` of a non-prod stack must not hang on the Ingress finalizer"
+    assert "routing.http.drop_invalid_header_fields.enabled=true" in attributes

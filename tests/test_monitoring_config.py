@@ -114,7 +114,9 @@ def test_prod_optimization_has_budget_and_anomaly_detection(prod: Capture) -> No
     assert budget["limitAmount"] == "20000.00"
     assert {t["tags"]["key"]: t["tags"]["values"] for t in budget["filterExpression"]["ands"]} == {"cost-center": ["cc-1042"], "environment": ["prod"]}
     monitor = prod.one("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
-    assert monitor.inputs["monitorType"] == "DIMENSIONAL" and monitor.inputs["monitorDimension"] == "SERVICE" and "aws-global" in monitor.provider
+    assert monitor.inputs["monitorType"] == "CUSTOM" and "aws-global" in monitor.provider, "one SERVICE monitor per account: watch the stack's tag"
+    spec = json.loads(monitor.inputs["monitorSpecification"])
+    assert spec["Tags"] == {"Key": "cost-center", "Values": ["cc-1042"], "MatchOptions": ["EQUALS"]}
     assert len([a for a in prod.by_type(ALARM) if a.inputs.get("namespace") == "AWS/NATGateway"]) == 3, "one NAT gateway per AZ"
 
 

@@ -168,6 +168,7 @@ def wire(platform: Platform) -> None:
                 alb_source_cidrs=public_cidrs,
                 # prometheus-adapter (part of the in-cluster monitoring) serves requests/s.
                 scale_on_requests=monitoring is not None,
+                deletion_protection=config.is_prod,
             ),
             worker=worker,
         ),

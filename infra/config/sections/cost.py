@@ -15,7 +15,9 @@ class AnomalyDetection(Section):
     """AWS Cost Anomaly Detection: one monitor, one subscription."""
 
     enabled: bool = False
-    monitor: Literal["service", "tag"] = Field(default="service", description="DIMENSIONAL by SERVICE, or CUSTOM by the cost-center tag.")
+    # AWS allows one DIMENSIONAL (SERVICE) monitor per account: the default watches this
+    # stack's own cost-center tag, so several stacks can share an account.
+    monitor: Literal["service", "tag"] = Field(default="tag", description="CUSTOM by the cost-center tag, or DIMENSIONAL by SERVICE.")
     frequency: Literal["IMMEDIATE", "DAILY", "WEEKLY"] = Field(default="IMMEDIATE", description="IMMEDIATE goes to SNS; DAILY/WEEKLY to email.")
     threshold_usd: Optional[float] = Field(default=100.0, gt=0, description="Absolute impact; alert at or above.")
     threshold_pct: Optional[float] = Field(default=None, gt=0, le=1000, description="Percentage impact; alert at or above.")
