@@ -151,6 +151,15 @@ class Cdn(pulumi.ComponentResource):
         )
         if self.static_bucket:
             self._static_bucket_policy(name, self.static_bucket, self.distribution)
+        self.additional_metrics = s.additional_metrics
+        if s.additional_metrics:
+            # Cache hit rate and origin latency are published only with this (billed) subscription.
+            aws.cloudfront.MonitoringSubscription(
+                f"{name}-metrics",
+                distribution_id=self.distribution.id,
+                monitoring_subscription={"realtime_metrics_subscription_config": {"realtime_metrics_subscription_status": "Enabled"}},
+                opts=child(self),
+            )
         self.domain_name = self.distribution.domain_name
         self.hosted_zone_id = self.distribution.hosted_zone_id
         self.register_outputs({"domain_name": self.domain_name, "distribution_id": self.distribution.id, "web_acl_arn": self.web_acl.arn})

@@ -160,3 +160,18 @@ def test_bad_cdn_input_is_one_line(section: dict, key: str, message: str) -> Non
     error = config_error("prod", "implementation", cdn=section)
     assert error.startswith(f"Pulumi.prod.yaml: mortgagematch-scaling:{key}: ")
     assert message in error
+
+
+def test_cache_hit_rate_panel_only_with_the_metrics_subscription(dev: Capture, prod: Capture) -> None:
+    """CloudFront publishes CacheHitRate only with the (billed) additional-metrics subscription."""
+    import json
+
+    for capture, subscribed in ((prod, True), (dev, False)):
+        subscriptions = capture.by_type("aws:cloudfront/monitoringSubscription:MonitoringSubscription")
+        assert len(subscriptions) == int(subscribed)
+        if subscribed:
+            assert subscriptions[0].inputs["distributionId"] == capture.one(DIST).id
+            config = subscriptions[0].inputs["monitoringSubscription"]["realtimeMetricsSubscriptionConfig"]
+            assert config == {"realtimeMetricsSubscriptionStatus": "Enabled"}
+        body = json.dumps(json.loads(capture.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]))
+        assert ("CacheHitRate" in body) is subscribed

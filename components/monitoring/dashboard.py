@@ -114,7 +114,11 @@ def _cache(w: Watched) -> list[Panel]:
 def _cdn(w: Watched) -> list[Panel]:
     r, d = m.CDN_REGION, w.dims
     return [
-        Panel(f"CloudFront requests and cache hit rate: {w.name}", [m.CDN_REQUESTS.widget_row(d, r), m.CDN_HIT_RATE.widget_row(d, r)], r),
+        Panel(
+            f"CloudFront requests and cache hit rate: {w.name}",
+            [m.CDN_REQUESTS.widget_row(d, r)] + ([m.CDN_HIT_RATE.widget_row(d, r)] if w.facts.get("additional_metrics") else []),
+            r,
+        ),
         Panel(f"CloudFront error rate: {w.name}", [m.CDN_5XX_RATE.widget_row(d, r)], r),
     ]
 

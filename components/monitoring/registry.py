@@ -166,7 +166,8 @@ class MonitoringRegistry:
         members = [{"CacheClusterId": c} for c in member_cluster_ids]
         return self._record(result, Watched("cache", name, {}, self.region, members=members))
 
-    def cdn(self, parent: pulumi.Resource, name: str, *, distribution_id: pulumi.Input[str]) -> TierAlarms:
+    def cdn(self, parent: pulumi.Resource, name: str, *, distribution_id: pulumi.Input[str], additional_metrics: bool = False) -> TierAlarms:
+        """``additional_metrics``: the distribution publishes cache hit rate (a paid subscription)."""
         if not self.enabled or self.topics is None:
             return TierAlarms("cdn")
         result = alarms.cdn_alarms(
@@ -178,7 +179,8 @@ class MonitoringRegistry:
             thresholds=self.config.thresholds.cdn,
             evaluation=self.config.evaluation,
         )
-        return self._record(result, Watched("cdn", name, {"DistributionId": distribution_id, "Region": "Global"}, self.region))
+        facts = {"additional_metrics": additional_metrics}
+        return self._record(result, Watched("cdn", name, {"DistributionId": distribution_id, "Region": "Global"}, self.region, facts=facts))
 
     def nat(self, parent: pulumi.Resource, name: str, *, nat_gateway_ids: Sequence[pulumi.Input[str]]) -> TierAlarms:
         if not self.enabled or not nat_gateway_ids:

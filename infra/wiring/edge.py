@@ -30,7 +30,7 @@ def wire_cdn(platform: Platform) -> None:
         opts=platform.opts(),
     )
     platform.components["cdn"] = cdn
-    platform.components["monitoring"].cdn(cdn, "cdn", distribution_id=cdn.distribution.id)
+    platform.components["monitoring"].cdn(cdn, "cdn", distribution_id=cdn.distribution.id, additional_metrics=cdn.additional_metrics)
     platform.outputs["cdn_domain_name"] = cdn.domain_name
     platform.outputs["cdn_distribution_id"] = cdn.distribution.id
 

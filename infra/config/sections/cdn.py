@@ -28,6 +28,7 @@ class Cdn(Section):
     api_path_pattern: str = "/api/*"
     secondary_origin_domain: Optional[str] = Field(default=None, description="A standby origin; CloudFront fails over to it on 5xx.")
     logging: bool = True
+    additional_metrics: bool = Field(default=False, description="CloudFront's paid per-distribution metrics (cache hit rate, origin latency).")
     log_retention_days: int = Field(default=90, ge=1, le=3650)
     waf_rate_limit: int = Field(default=2000, ge=10, le=2_000_000_000, description="Requests per IP per window before WAF blocks.")
     waf_rate_window_s: Literal[60, 120, 300, 600] = 300
@@ -68,5 +69,5 @@ class Cdn(Section):
         return self
 
 
-ENV_DEFAULTS: PresetTable = {"prod": {"price_class": "PriceClass_200", "origin_shield": True}}
+ENV_DEFAULTS: PresetTable = {"prod": {"price_class": "PriceClass_200", "origin_shield": True, "additional_metrics": True}}
 PHASE_DEFAULTS: PresetTable = {"assessment": {"enabled": False}, "planning": {"enabled": False}}
