@@ -174,4 +174,4 @@ def test_cache_hit_rate_panel_only_with_the_metrics_subscription(dev: Capture, p
             config = subscriptions[0].inputs["monitoringSubscription"]["realtimeMetricsSubscriptionConfig"]
             assert config == {"realtimeMetricsSubscriptionStatus": "Enabled"}
         body = json.dumps(json.loads(capture.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]))
-        assert ("CacheHitRate" in body) is subscribed
+        assert ('"AWS/CloudFront", "CacheHitRate"' in body) is subscribed
