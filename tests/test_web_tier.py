@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.load_balancer import ELB_LOG_ACCOUNTS
-from infra.wiring.web import HTTP_ONLY_WARNING
+from infra.wiring.web import CLOUDFRONT_PREFIX_LIST_WEIGHT, HTTP_ONLY_WARNING, SG_INBOUND_RULES_QUOTA
 from scalestack import capacity, catalog
 from scalestack.mocks import CLOUDFRONT_PREFIX_LISTS
 from scalestack.offline import Capture, CapturedResource
@@ -116,13 +116,22 @@ def test_waf_rate_rule_and_common_rule_set_with_metrics(prod: Capture) -> None:
 
 def test_alb_ingress_only_from_cloudfront_when_cdn_is_on(prod: Capture) -> None:
     rules = [r for r in prod.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.startswith("alb-ingress-")]
-    assert {(r.inputs["fromPort"], r.inputs.get("prefixListId")) for r in rules} == {
-        (443, CLOUDFRONT_PREFIX_LISTS["us-east-1"]),
-        (80, CLOUDFRONT_PREFIX_LISTS["us-east-1"]),
-    }
+    assert {(r.inputs["fromPort"], r.inputs.get("prefixListId")) for r in rules} == {(443, CLOUDFRONT_PREFIX_LISTS["us-east-1"])}, "CloudFront uses 443 only"
     assert not any("cidrIpv4" in r.inputs or "cidrIpv6" in r.inputs for r in rules)
     web_rule = prod.find("web-ingress-from-alb").inputs
     assert web_rule["fromPort"] == prod.config.web.app_port and web_rule["referencedSecurityGroupId"] == prod.find("sg-alb").id
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_group_fits_the_inbound_rule_quota(stack: str, request: pytest.FixtureRequest) -> None:
+    """EC2 counts a rule on the CloudFront prefix list as 55 of a group's 60 inbound rules:
+    a second such rule (say ports 80 and 443) is refused at apply time."""
+    capture: Capture = request.getfixturevalue(stack)
+    weights: dict[str, int] = {}
+    for rule in capture.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        weight = CLOUDFRONT_PREFIX_LIST_WEIGHT if rule.inputs.get("prefixListId") in CLOUDFRONT_PREFIX_LISTS.values() else 1
+        weights[rule.inputs["securityGroupId"]] = weights.get(rule.inputs["securityGroupId"], 0) + weight
+    assert weights and max(weights.values()) <= SG_INBOUND_RULES_QUOTA, weights
 
 
 def test_without_cdn_the_alb_is_open_to_the_internet_and_forwards(tmp_path: Path) -> None:
