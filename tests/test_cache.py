@@ -118,6 +118,11 @@ def test_plaintext_auth_token_is_refused_in_one_line(tmp_path: Path) -> None:
         ({"cluster_mode": False, "shards": 2}, "cache.shards", "must be 1 without cluster_mode"),
         ({"multi_az": True, "replicas_per_shard": 0}, "cache.replicas_per_shard", "must be >= 1 when multi_az is on"),
         ({"maxmemory_policy": "lru"}, "cache.maxmemory_policy", "must be one of volatile-lru"),
+        (
+            {"engine": "redis", "engine_version": "6.2"},
+            "cache.auth_token",
+            "must be set for redis 6.2 (the default IAM-authenticated user needs Redis OSS 7.0+",
+        ),
     ],
 )
 def test_bad_cache_input_is_one_line(section: dict, key: str, message: str) -> None:
