@@ -123,6 +123,18 @@ def test_alb_ingress_only_from_cloudfront_when_cdn_is_on(prod: Capture) -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_alb_egress_reaches_only_the_web_targets(stack: str, request: pytest.FixtureRequest) -> None:
+    """The ALB opens no connections of its own: egress only to the web group on the app port."""
+    capture: Capture = request.getfixturevalue(stack)
+    alb_sg = capture.find("sg-alb").id
+    egress = [r.inputs for r in capture.by_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") if r.inputs["securityGroupId"] == alb_sg]
+    port = capture.config.web.app_port
+    assert [(e["ipProtocol"], e["fromPort"], e["toPort"], e.get("referencedSecurityGroupId"), e.get("cidrIpv4")) for e in egress] == [
+        ("tcp", port, port, capture.find("sg-web").id, None)
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_group_fits_the_inbound_rule_quota(stack: str, request: pytest.FixtureRequest) -> None:
     """EC2 counts a rule on the CloudFront prefix list as 55 of a group's 60 inbound rules:
     a second such rule (say ports 80 and 443) is refused at apply time."""

@@ -11,7 +11,7 @@ import pulumi_random
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.naming import child
-from components.security_groups import allow_from_groups
+from components.security_groups import allow_from_groups, allow_to_group
 from infra.platform import Platform
 from infra.wiring.groups import build_group, watch_group
 from scalestack import capacity
@@ -82,6 +82,7 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
     )
     _alb_ingress(platform, lb, https)
     allow_from_groups(lb, "web-ingress", security.group_id("web"), web.app_port, {"alb": security.group_id("alb")})
+    allow_to_group(lb, "alb-egress-to-web", security.group_id("alb"), web.app_port, security.group_id("web"))
     platform.components["alb"] = lb
     platform.outputs["alb_dns_name"] = lb.dns_name
     platform.outputs["web_scheme"] = "https" if https else "http"
