@@ -166,7 +166,7 @@ def test_launch_template_imdsv2_encrypted_gp3_monitoring_ssm_ami(stack: str, req
     assert lt["iamInstanceProfile"]["arn"].endswith(capture.find("web-profile").id)
 
 
-def test_instance_role_has_only_ssm_and_cloudwatch_agent(prod: Capture) -> None:
+def test_instance_role_has_only_ssm_cloudwatch_agent_and_cache_sign_in(prod: Capture) -> None:
     role = prod.find("web-role")
     attached = [
         r.inputs["policyArn"]
@@ -174,7 +174,8 @@ def test_instance_role_has_only_ssm_and_cloudwatch_agent(prod: Capture) -> None:
         if r.parent == role.parent and r.name.startswith("web-")
     ]
     assert sorted(attached) == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]
-    assert not [r for r in prod.by_type("aws:iam/rolePolicy:RolePolicy") if r.name.startswith("web-")]
+    inline = [json.loads(r.inputs["policy"]) for r in prod.by_type("aws:iam/rolePolicy:RolePolicy") if r.inputs["role"] == role.id]
+    assert [s["Action"] for p in inline for s in p["Statement"]] == ["elasticache:Connect"], "only the cache's IAM sign-in"
 
 
 @pytest.mark.parametrize(("stack", "base", "on_demand_pct"), [("dev", 1, 0), ("prod", None, 30)])
