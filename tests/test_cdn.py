@@ -167,6 +167,7 @@ def test_component_alone_with_a_secondary_origin_fails_over() -> None:
         ({"aliases": ["WWW example"], "certificate_arn": CERT}, "cdn.aliases", "must be lower-case DNS names"),
         ({"minimum_protocol_version": "TLSv1"}, "cdn.minimum_protocol_version", "got 'TLSv1'"),
         ({"waf_rate_limit": 5}, "cdn.waf_rate_limit", "must be >= 10, got 5"),
+        ({"static_ttl_s": 0}, "cdn.static_ttl_s", "must be >= 1, got 0"),
     ],
 )
 def test_bad_cdn_input_is_one_line(section: dict, key: str, message: str) -> None:
