@@ -92,6 +92,7 @@ class Cache(pulumi.ComponentResource):
             opts=child(self),
         )
         slow_log = aws.cloudwatch.LogGroup(f"{name}-slow-log", retention_in_days=s.slow_log_retention_days, opts=child(self))
+        self.app_user: Optional[aws.elasticache.User] = None
         self.user_group = None if s.auth_token is not None else self._user_group(name, args)
         failover = s.cluster_mode or s.replicas_per_shard >= 1
         self.replication_group = aws.elasticache.ReplicationGroup(
@@ -132,6 +133,25 @@ class Cache(pulumi.ComponentResource):
         self.reader_endpoint = self.replication_group.reader_endpoint_address
         self.register_outputs({"endpoint": self.endpoint, "reader_endpoint": self.reader_endpoint})
 
+    def connect_policy(self) -> Optional[pulumi.Output[str]]:
+        """What an app role needs to sign in as the IAM-authenticated app user: ``elasticache:Connect``
+        on this replication group and that user only (None with an AUTH token)."""
+        if self.app_user is None:
+            return None
+        return pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ConnectAsAppUser",
+                        "Effect": "Allow",
+                        "Action": "elasticache:Connect",
+                        "Resource": [self.replication_group.arn, self.app_user.arn],
+                    }
+                ],
+            }
+        )
+
     def _user_group(self, name: str, args: CacheArgs) -> aws.elasticache.UserGroup:
         """The switched-off ``default`` user (every group must hold one) and an IAM-authenticated app user."""
         engine = args.settings.engine
@@ -146,7 +166,7 @@ class Cache(pulumi.ComponentResource):
         )
         # IAM authentication requires user_id == user_name.
         app_user = f"{args.user_prefix}-app"
-        app = aws.elasticache.User(
+        app = self.app_user = aws.elasticache.User(
             f"{name}-user-app",
             user_id=app_user,
             user_name=app_user,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -33,6 +33,9 @@ class CdnArgs:
     origin_verify_secret: pulumi.Input[str]  # a secret output (RandomPassword.result)
     origin_shield_region: str
     global_provider: aws.Provider  # us-east-1: WAF for CloudFront lives there
+    # What the ALB listens to: without a certificate it has no HTTPS listener, and an
+    # https-only origin would fail every request (dev; the policy pack flags it there).
+    origin_protocol_policy: Literal["https-only", "http-only"] = "https-only"
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,7 +83,7 @@ class Cdn(pulumi.ComponentResource):
             if self.static_bucket
             else None
         )
-        origins = [self._app_origin(ALB_ORIGIN, args.origin_domain, args)]
+        origins = [self._app_origin(ALB_ORIGIN, args.origin_domain, args, args.origin_protocol_policy)]
         origin_groups = []
         app_target = ALB_ORIGIN
         if s.secondary_origin_domain:
@@ -164,15 +167,15 @@ class Cdn(pulumi.ComponentResource):
         self.hosted_zone_id = self.distribution.hosted_zone_id
         self.register_outputs({"domain_name": self.domain_name, "distribution_id": self.distribution.id, "web_acl_arn": self.web_acl.arn})
 
-    def _app_origin(self, origin_id: str, domain: pulumi.Input[str], args: CdnArgs) -> dict[str, Any]:
-        """An app origin over https-only TLS 1.2 that carries the origin-verify secret."""
+    def _app_origin(self, origin_id: str, domain: pulumi.Input[str], args: CdnArgs, protocol: str = "https-only") -> dict[str, Any]:
+        """An app origin (https-only TLS 1.2 unless it has no HTTPS listener) that carries the origin-verify secret."""
         origin: dict[str, Any] = {
             "origin_id": origin_id,
             "domain_name": domain,
             "custom_origin_config": {
                 "http_port": 80,
                 "https_port": 443,
-                "origin_protocol_policy": "https-only",
+                "origin_protocol_policy": protocol,
                 "origin_ssl_protocols": ["TLSv1.2"],
                 "origin_keepalive_timeout": 60,
                 "origin_read_timeout": 30,

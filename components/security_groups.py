@@ -16,7 +16,8 @@ import pulumi_aws as aws
 from components.naming import child, token
 
 # Tiers whose instances reach out (package mirrors, SSM, AWS APIs through NAT/endpoints).
-OUTBOUND_ROLES = frozenset({"web", "workers", "alb", "proxy", "eks-nodes"})
+# Not the ALB: it only talks to its targets, and the web tier adds exactly that egress.
+OUTBOUND_ROLES = frozenset({"web", "workers", "proxy", "eks-nodes"})
 
 
 class _RoleLookup:
@@ -87,6 +88,20 @@ def allow_from_groups(
         )
         for source, source_id in sources.items()
     ]
+
+
+def allow_to_group(parent: pulumi.Resource, name: str, source: pulumi.Input[str], port: int, target: pulumi.Input[str]) -> aws.vpc.SecurityGroupEgressRule:
+    """An egress rule from one group to another on a TCP port: ``<name>``."""
+    return aws.vpc.SecurityGroupEgressRule(
+        name,
+        security_group_id=source,
+        referenced_security_group_id=target,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=f"to the targets on port {port}",
+        opts=child(parent),
+    )
 
 
 def allow_cidrs(parent: pulumi.Resource, name: str, target: pulumi.Input[str], port: int, sources: dict[str, str]) -> list[aws.vpc.SecurityGroupIngressRule]:

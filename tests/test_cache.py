@@ -3,6 +3,7 @@ model, access (RBAC by default, a secret AUTH token as an option) and bad input.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,9 +119,31 @@ def test_plaintext_auth_token_is_refused_in_one_line(tmp_path: Path) -> None:
         ({"cluster_mode": False, "shards": 2}, "cache.shards", "must be 1 without cluster_mode"),
         ({"multi_az": True, "replicas_per_shard": 0}, "cache.replicas_per_shard", "must be >= 1 when multi_az is on"),
         ({"maxmemory_policy": "lru"}, "cache.maxmemory_policy", "must be one of volatile-lru"),
+        (
+            {"engine": "redis", "engine_version": "6.2"},
+            "cache.auth_token",
+            "must be set for redis 6.2 (the default IAM-authenticated user needs Redis OSS 7.0+",
+        ),
     ],
 )
 def test_bad_cache_input_is_one_line(section: dict, key: str, message: str) -> None:
     error = config_error("prod", "implementation", cache=section)
     assert error.startswith(f"Pulumi.prod.yaml: mortgagematch-scaling:{key}: ")
     assert message in error
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_app_roles_may_connect_as_the_iam_user_and_nothing_more(request: pytest.FixtureRequest, stack: str) -> None:
+    """IAM authentication signs in with the instance role: without ``elasticache:Connect`` on
+    the group and the app user, every connection of the web and worker instances is refused."""
+    capture: Capture = request.getfixturevalue(stack)
+    group = capture.one(GROUP)
+    app = next(u for u in capture.by_type("aws:elasticache/user:User") if u.inputs["userName"] != "default")
+    for tier in ("web", "workers"):
+        role = capture.one("aws:iam/role:Role", f"{tier}-role")
+        grants = [p.inputs for p in capture.by_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id and "elasticache:" in p.inputs["policy"]]
+        assert len(grants) == 1, tier
+        statements = json.loads(grants[0]["policy"])["Statement"]
+        assert statements == [
+            {"Sid": "ConnectAsAppUser", "Effect": "Allow", "Action": "elasticache:Connect", "Resource": [group.state()["arn"], app.state()["arn"]]}
+        ]

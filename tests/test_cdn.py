@@ -56,15 +56,28 @@ def test_viewer_tls_prod_has_its_certificate_dev_the_default(edge: Capture) -> N
         assert cert == {"cloudfrontDefaultCertificate": True}
 
 
-def test_alb_origin_is_https_only_tls12_with_the_secret_header(edge: Capture) -> None:
+def test_alb_origin_is_tls12_with_the_secret_header(edge: Capture) -> None:
     dist = edge.one(DIST).inputs
     alb = next(o for o in dist["origins"] if o["originId"] == "alb")
     assert alb["domainName"] == edge.one("aws:lb/loadBalancer:LoadBalancer").state()["dnsName"]
-    assert alb["customOriginConfig"]["originProtocolPolicy"] == "https-only" and alb["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
+    assert alb["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
     assert alb["customHeaders"] == [{"name": "X-Origin-Verify", "value": "[secret]"}]
     shield = alb.get("originShield")
     assert (shield == {"enabled": True, "originShieldRegion": "us-east-1"}) if edge.stack == "prod" else shield is None
     assert_never_in_clear(edge, random_password_value(SECRET_NAME, SECRET_LENGTH))
+
+
+def test_alb_origin_protocol_is_what_the_alb_listens_to(edge: Capture) -> None:
+    """Prod's ALB has an HTTPS listener: https-only. Dev's has no certificate, so only an
+    HTTP listener on 80: an https-only origin would fail every request there."""
+    alb = next(o for o in edge.one(DIST).inputs["origins"] if o["originId"] == "alb")
+    policy = alb["customOriginConfig"]["originProtocolPolicy"]
+    assert policy == {"prod": "https-only", "dev": "http-only"}[edge.stack]
+    port, protocol = (443, "HTTPS") if policy == "https-only" else (80, "HTTP")
+    listeners = {r.inputs["port"]: r.inputs["protocol"] for r in edge.by_type("aws:lb/listener:Listener")}
+    assert listeners[port] == protocol
+    ingress = {r.inputs["fromPort"] for r in edge.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.startswith("alb-ingress-")}
+    assert ingress == {port}
 
 
 def test_static_assets_cached_long_with_compression_api_not_cached(edge: Capture) -> None:
@@ -154,6 +167,7 @@ def test_component_alone_with_a_secondary_origin_fails_over() -> None:
         ({"aliases": ["WWW example"], "certificate_arn": CERT}, "cdn.aliases", "must be lower-case DNS names"),
         ({"minimum_protocol_version": "TLSv1"}, "cdn.minimum_protocol_version", "got 'TLSv1'"),
         ({"waf_rate_limit": 5}, "cdn.waf_rate_limit", "must be >= 10, got 5"),
+        ({"static_ttl_s": 0}, "cdn.static_ttl_s", "must be >= 1, got 0"),
     ],
 )
 def test_bad_cdn_input_is_one_line(section: dict, key: str, message: str) -> None:

@@ -76,6 +76,7 @@ def test_tags_include_environment_and_mandatory_keys() -> None:
         (minimal(web={"instance_tpe": "m7g.large"}), f"x: {NS}:web.instance_tpe: unknown key; did you mean 'instance_type'?"),
         (minimal(web={"min_size": 4, "max_size": 2}), f"x: {NS}:web.max_size: must be >= min_size (4), got 2"),
         (minimal(web={"min_size": -1}), f"x: {NS}:web.min_size: must be >= 0, got -1"),
+        (minimal(web={"slow_start_s": 10}), f"x: {NS}:web.slow_start_s: must be 0 (off) or 30-900 seconds (the target group's slow start range), got 10"),
         (minimal(network={"az_count": "two"}), f"x: {NS}:network.az_count: must be an integer, got str 'two'"),
         ({**minimal(network={"az_count": 4}), "aws:region": "eu-west-1"}, f"x: {NS}:network.az_count: must be <= 3 (AZs in eu-west-1), got 4"),
         ({**minimal(), f"{NS}:phase": "scaling"}, f"x: {NS}:phase: must be one of 'assessment', 'planning', 'implementation' or 'optimization', got 'scaling'"),

@@ -183,3 +183,13 @@ def test_bad_database_input_is_one_line(section: dict, key: str, message: str) -
     error = config_error("prod", "implementation", database=section)
     assert error.startswith(f"Pulumi.prod.yaml: mortgagematch-scaling:{key}: ")
     assert message in error
+
+
+def test_read_replicas_need_backups_on_the_primary() -> None:
+    """CreateDBInstanceReadReplica refuses a source whose backup retention is 0."""
+    error = config_error("dev", "implementation", database={"backup_retention_days": 0})
+    assert error == (
+        "Pulumi.dev.yaml: mortgagematch-scaling:database.backup_retention_days: "
+        "must be >= 1 while read replicas are on (or set read_replicas_enabled: false), got 0"
+    )
+    assert parsed("dev", "implementation", database={"backup_retention_days": 0, "read_replicas_enabled": False}).database.backup_retention_days == 0

@@ -480,11 +480,11 @@ def test_shipped_stacks_have_no_mandatory_violations(pack: PolicyPack, stack: st
     assert [(f.policy, f.urn.rsplit("::", 1)[-1]) for f in verdict.findings] == EXPECTED_ADVISORY[stack]
 
 
-# Deliberate: dev has no certificate (HTTP-only ALB, default CloudFront certificate); prod
+# Deliberate: dev has no certificate (HTTP-only ALB reached over HTTP, default CloudFront certificate); prod
 # buys no RDS/ElastiCache reservations nor a Savings Plan yet (the saving is stated);
 # staging keeps an unprotected, single-node data tier (a rehearsal of the EKS path).
 EXPECTED_ADVISORY: dict[str, list[tuple[str, str]]] = {
-    "dev": [("cloudfront-hardened", "cdn-distribution"), ("lb-listener-tls", "alb-http")],
+    "dev": [("cloudfront-origin-https-only", "cdn-distribution"), ("cloudfront-hardened", "cdn-distribution"), ("lb-listener-tls", "alb-http")],
     "prod": [("baseline-commitments", "")] * 3,
     "staging": [
         ("deletion-protection", "cache-group"),

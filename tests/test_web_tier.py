@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.load_balancer import ELB_LOG_ACCOUNTS
-from infra.wiring.web import HTTP_ONLY_WARNING
+from infra.wiring.web import CLOUDFRONT_PREFIX_LIST_WEIGHT, HTTP_ONLY_WARNING, SG_INBOUND_RULES_QUOTA
 from scalestack import capacity, catalog
 from scalestack.mocks import CLOUDFRONT_PREFIX_LISTS
 from scalestack.offline import Capture, CapturedResource
@@ -116,13 +116,34 @@ def test_waf_rate_rule_and_common_rule_set_with_metrics(prod: Capture) -> None:
 
 def test_alb_ingress_only_from_cloudfront_when_cdn_is_on(prod: Capture) -> None:
     rules = [r for r in prod.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.startswith("alb-ingress-")]
-    assert {(r.inputs["fromPort"], r.inputs.get("prefixListId")) for r in rules} == {
-        (443, CLOUDFRONT_PREFIX_LISTS["us-east-1"]),
-        (80, CLOUDFRONT_PREFIX_LISTS["us-east-1"]),
-    }
+    assert {(r.inputs["fromPort"], r.inputs.get("prefixListId")) for r in rules} == {(443, CLOUDFRONT_PREFIX_LISTS["us-east-1"])}, "CloudFront uses 443 only"
     assert not any("cidrIpv4" in r.inputs or "cidrIpv6" in r.inputs for r in rules)
     web_rule = prod.find("web-ingress-from-alb").inputs
     assert web_rule["fromPort"] == prod.config.web.app_port and web_rule["referencedSecurityGroupId"] == prod.find("sg-alb").id
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_alb_egress_reaches_only_the_web_targets(stack: str, request: pytest.FixtureRequest) -> None:
+    """The ALB opens no connections of its own: egress only to the web group on the app port."""
+    capture: Capture = request.getfixturevalue(stack)
+    alb_sg = capture.find("sg-alb").id
+    egress = [r.inputs for r in capture.by_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") if r.inputs["securityGroupId"] == alb_sg]
+    port = capture.config.web.app_port
+    assert [(e["ipProtocol"], e["fromPort"], e["toPort"], e.get("referencedSecurityGroupId"), e.get("cidrIpv4")) for e in egress] == [
+        ("tcp", port, port, capture.find("sg-web").id, None)
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_group_fits_the_inbound_rule_quota(stack: str, request: pytest.FixtureRequest) -> None:
+    """EC2 counts a rule on the CloudFront prefix list as 55 of a group's 60 inbound rules:
+    a second such rule (say ports 80 and 443) is refused at apply time."""
+    capture: Capture = request.getfixturevalue(stack)
+    weights: dict[str, int] = {}
+    for rule in capture.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        weight = CLOUDFRONT_PREFIX_LIST_WEIGHT if rule.inputs.get("prefixListId") in CLOUDFRONT_PREFIX_LISTS.values() else 1
+        weights[rule.inputs["securityGroupId"]] = weights.get(rule.inputs["securityGroupId"], 0) + weight
+    assert weights and max(weights.values()) <= SG_INBOUND_RULES_QUOTA, weights
 
 
 def test_without_cdn_the_alb_is_open_to_the_internet_and_forwards(tmp_path: Path) -> None:
@@ -145,7 +166,7 @@ def test_launch_template_imdsv2_encrypted_gp3_monitoring_ssm_ami(stack: str, req
     assert lt["iamInstanceProfile"]["arn"].endswith(capture.find("web-profile").id)
 
 
-def test_instance_role_has_only_ssm_and_cloudwatch_agent(prod: Capture) -> None:
+def test_instance_role_has_only_ssm_cloudwatch_agent_and_cache_sign_in(prod: Capture) -> None:
     role = prod.find("web-role")
     attached = [
         r.inputs["policyArn"]
@@ -153,7 +174,8 @@ def test_instance_role_has_only_ssm_and_cloudwatch_agent(prod: Capture) -> None:
         if r.parent == role.parent and r.name.startswith("web-")
     ]
     assert sorted(attached) == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]
-    assert not [r for r in prod.by_type("aws:iam/rolePolicy:RolePolicy") if r.name.startswith("web-")]
+    inline = [json.loads(r.inputs["policy"]) for r in prod.by_type("aws:iam/rolePolicy:RolePolicy") if r.inputs["role"] == role.id]
+    assert [s["Action"] for p in inline for s in p["Statement"]] == ["elasticache:Connect"], "only the cache's IAM sign-in"
 
 
 @pytest.mark.parametrize(("stack", "base", "on_demand_pct"), [("dev", 1, 0), ("prod", None, 30)])

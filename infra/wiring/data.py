@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import pulumi
+import pulumi_aws as aws
 
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs, ProxyArgs
 from components.monitoring.alarms import cache_member_ids
+from components.naming import child
 from infra.config import StackConfig
 from infra.platform import Platform
 from scalestack import capacity
@@ -101,6 +103,19 @@ def wire_cache(platform: Platform) -> None:
     args = CacheArgs.from_config(config, platform.network.isolated_subnet_ids, platform.security.id("cache"), app_roles(platform))
     cache = Cache("cache", dataclasses.replace(args, protected=config.is_prod), opts=platform.opts())
     platform.components["cache"] = cache
+    _grant_cache_connect(platform, cache)
     members = cache_member_ids(cache.replication_group.replication_group_id, cache.shards, cache.nodes_per_shard, cache.cluster_mode)
     platform.components["monitoring"].cache(cache, "cache", member_cluster_ids=members)
     platform.outputs["cache_endpoint"] = cache.endpoint
+
+
+def _grant_cache_connect(platform: Platform, cache: Cache) -> None:
+    """IAM authentication signs in with the instance role: the web and worker roles get
+    ``elasticache:Connect`` (without it every AUTH fails). EKS pods need their own IRSA role."""
+    policy = cache.connect_policy()
+    if policy is None:
+        return
+    for tier in ("web", "workers"):
+        group = platform.get(tier)
+        if group is not None:
+            aws.iam.RolePolicy(f"cache-connect-{tier}", role=group.role.id, policy=policy, opts=child(cache))

@@ -26,6 +26,7 @@ def wire_cdn(platform: Platform) -> None:
             origin_verify_secret=secret.result,
             origin_shield_region=config.region,
             global_provider=platform.providers.global_,
+            origin_protocol_policy="https-only" if alb.https_listener is not None else "http-only",
         ),
         opts=platform.opts(),
     )

@@ -11,12 +11,16 @@ import pulumi_random
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.naming import child
-from components.security_groups import allow_from_groups
+from components.security_groups import allow_from_groups, allow_to_group
 from infra.platform import Platform
 from infra.wiring.groups import build_group, watch_group
 from scalestack import capacity
 
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+# A rule that references the CloudFront prefix list counts as 55 of the 60 inbound rules a
+# security group may hold by default: one such rule fits, a second one is rejected by EC2.
+CLOUDFRONT_PREFIX_LIST_WEIGHT = 55
+SG_INBOUND_RULES_QUOTA = 60
 HTTP_ONLY_WARNING = "web: no certificate_arn configured; the ALB serves plain HTTP only (set web.certificate_arn to enable HTTPS)"
 
 
@@ -76,8 +80,9 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
         ),
         opts=platform.opts(),
     )
-    _alb_ingress(platform, lb, ports=(443, 80) if https else (80,))
+    _alb_ingress(platform, lb, https)
     allow_from_groups(lb, "web-ingress", security.group_id("web"), web.app_port, {"alb": security.group_id("alb")})
+    allow_to_group(lb, "alb-egress-to-web", security.group_id("alb"), web.app_port, security.group_id("web"))
     platform.components["alb"] = lb
     platform.outputs["alb_dns_name"] = lb.dns_name
     platform.outputs["web_scheme"] = "https" if https else "http"
@@ -86,15 +91,18 @@ def _load_balancer(platform: Platform, origin_secret: Optional[pulumi_random.Ran
     return lb
 
 
-def _alb_ingress(platform: Platform, lb: LoadBalancer, ports: tuple[int, ...]) -> None:
-    """Listener ports from the internet, or only from CloudFront's edge when the CDN is on."""
+def _alb_ingress(platform: Platform, lb: LoadBalancer, https: bool) -> None:
+    """Listener ports from the internet, or, when the CDN is on, only the one port CloudFront
+    reaches the origin on (443 with a certificate, else 80) from CloudFront's edge."""
     alb_sg = platform.security.group_id("alb")
     sources: dict[str, dict[str, pulumi.Input[str]]]
     if platform.config.cdn.enabled:
         prefix_list = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=lb))
         sources = {"cloudfront": {"prefix_list_id": prefix_list.id}}
+        ports: tuple[int, ...] = (443,) if https else (80,)
     else:
         sources = {"ipv4": {"cidr_ipv4": "0.0.0.0/0"}, "ipv6": {"cidr_ipv6": "::/0"}}
+        ports = (443, 80) if https else (80,)
     for port in ports:
         for label, source in sources.items():
             aws.vpc.SecurityGroupIngressRule(

@@ -21,6 +21,7 @@ MAX_REPLICAS = 5
 MAX_NODES = 500
 MAXMEMORY_POLICIES = ("volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction")
 _VERSION = re.compile(r"^\d+\.\d+$")
+IAM_AUTH_MIN_REDIS_MAJOR = 7  # ElastiCache IAM authentication: Redis OSS 7.0+, every Valkey version offered
 
 
 class Cache(Section):
@@ -99,6 +100,11 @@ class Cache(Section):
             nodes = self.shards * (1 + self.replicas_per_shard)
             raise KeyedError(
                 "shards", f"shards x (1 + replicas_per_shard) must be <= {MAX_NODES} nodes, got {self.shards} x {1 + self.replicas_per_shard} = {nodes}"
+            )
+        if self.auth_token is None and self.engine == "redis" and int(self.engine_version.split(".")[0]) < IAM_AUTH_MIN_REDIS_MAJOR:
+            raise KeyedError(
+                "auth_token",
+                f"must be set for redis {self.engine_version} (the default IAM-authenticated user needs Redis OSS 7.0+ or Valkey 7.2+), got nothing",
             )
         if self.multi_az and self.replicas_per_shard < 1:
             raise KeyedError("replicas_per_shard", f"must be >= 1 when multi_az is on (failover needs a replica), got {self.replicas_per_shard}")

@@ -24,7 +24,7 @@ class Cdn(Section):
     origin_shield: bool = False
     static_assets: bool = True
     static_path_pattern: str = "/static/*"
-    static_ttl_s: int = Field(default=86400 * 30, ge=0, le=31536000)
+    static_ttl_s: int = Field(default=86400 * 30, ge=1, le=31536000, description="Default TTL; the static cache policy's minimum TTL is 1 s.")
     api_path_pattern: str = "/api/*"
     secondary_origin_domain: Optional[str] = Field(default=None, description="A standby origin; CloudFront fails over to it on 5xx.")
     logging: bool = True

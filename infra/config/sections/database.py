@@ -112,6 +112,13 @@ class Database(Section):
             raise KeyedError("max_allocated_storage_gb", f"must be >= allocated_storage_gb ({self.allocated_storage_gb}), got {self.max_allocated_storage_gb}")
         return self
 
+    @model_validator(mode="after")
+    def _replicas_need_backups(self) -> Database:
+        """RDS creates a read replica only from a source with automated backups (retention >= 1)."""
+        if self.backup_retention_days == 0 and self.read_replicas_enabled and self.replicas != 0:
+            raise KeyedError("backup_retention_days", "must be >= 1 while read replicas are on (or set read_replicas_enabled: false), got 0")
+        return self
+
     @property
     def major_version(self) -> str:
         return self.engine_version.split(".")[0]

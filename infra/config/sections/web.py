@@ -12,6 +12,7 @@ from infra.config.base import PresetTable, Section
 from infra.config.sections.compute import InstanceGroup
 
 _CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+MIN_SLOW_START_S = 30
 TLS_POLICIES = ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06")
 
 
@@ -33,6 +34,13 @@ class Web(InstanceGroup):
     deletion_protection: Optional[bool] = Field(default=None, description="Unset: on in prod.")
     access_log_retention_days: int = Field(default=90, ge=1, le=3650)
     waf: Waf = Waf()
+
+    @field_validator("slow_start_s")
+    @classmethod
+    def _slow_start(cls, v: int) -> int:
+        if 0 < v < MIN_SLOW_START_S:
+            raise ValueError(f"must be 0 (off) or {MIN_SLOW_START_S}-900 seconds (the target group's slow start range), got {v}")
+        return v
 
     @field_validator("certificate_arn")
     @classmethod
