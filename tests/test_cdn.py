@@ -26,8 +26,12 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/3f2b9c1e-7a4d-4e8b-9c2f-5
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
-def edge(request: pytest.FixtureRequest) -> Capture:
-    return captured(request.param)
+def edge(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    """prod as shipped; dev with its CDN switched on (the shipped dev turns it off: no
+    certificate), which exercises CloudFront's default certificate and the HTTP origin."""
+    if request.param == "prod":
+        return captured("prod")
+    return plan_variant(tmp_path_factory.mktemp("dev-edge"), "dev", {"cdn": {"enabled": True}}, stack="dev")
 
 
 def behaviors(dist: dict) -> list[dict]:

@@ -484,7 +484,7 @@ def test_shipped_stacks_have_no_mandatory_violations(pack: PolicyPack, stack: st
 # buys no RDS/ElastiCache reservations nor a Savings Plan yet (the saving is stated);
 # staging keeps an unprotected, single-node data tier (a rehearsal of the EKS path).
 EXPECTED_ADVISORY: dict[str, list[tuple[str, str]]] = {
-    "dev": [("cloudfront-origin-https-only", "cdn-distribution"), ("cloudfront-hardened", "cdn-distribution"), ("lb-listener-tls", "alb-http")],
+    "dev": [("lb-listener-tls", "alb-http")],
     "prod": [("baseline-commitments", "")] * 3,
     "staging": [
         ("deletion-protection", "cache-group"),
