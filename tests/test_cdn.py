@@ -63,7 +63,15 @@ def test_viewer_tls_prod_has_its_certificate_dev_the_default(edge: Capture) -> N
 def test_alb_origin_is_tls12_with_the_secret_header(edge: Capture) -> None:
     dist = edge.one(DIST).inputs
     alb = next(o for o in dist["origins"] if o["originId"] == "alb")
-    assert alb["domainName"] == edge.one("aws:lb/loadBalancer:LoadBalancer").state()["dnsName"]
+    lb = edge.one("aws:lb/loadBalancer:LoadBalancer").state()
+    if edge.stack == "prod":
+        # HTTPS origin: a name on the ALB's certificate, aliased to the ALB in Route 53.
+        assert alb["domainName"] == "origin.mortgagematchpro.com"
+        record = edge.one("aws:route53/record:Record", "cdn-origin-record").inputs
+        assert (record["name"], record["type"], record["zoneId"]) == ("origin.mortgagematchpro.com", "A", "Z0123456789ABCDEFGHIJ")
+        assert record["aliases"] == [{"name": lb["dnsName"], "zoneId": lb["zoneId"], "evaluateTargetHealth": True}]
+    else:
+        assert alb["domainName"] == lb["dnsName"], "plain HTTP: no certificate to match"
     assert alb["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
     assert alb["customHeaders"] == [{"name": "X-Origin-Verify", "value": "[secret]"}]
     shield = alb.get("originShield")
@@ -172,6 +180,9 @@ def test_component_alone_with_a_secondary_origin_fails_over() -> None:
         ({"minimum_protocol_version": "TLSv1"}, "cdn.minimum_protocol_version", "got 'TLSv1'"),
         ({"waf_rate_limit": 5}, "cdn.waf_rate_limit", "must be >= 10, got 5"),
         ({"static_ttl_s": 0}, "cdn.static_ttl_s", "must be >= 1, got 0"),
+        ({"origin_domain_name": "origin example"}, "cdn.origin_domain_name", "must be a DNS name like origin.example.com"),
+        ({"origin_hosted_zone_id": "Z123"}, "cdn.origin_domain_name", "must be set with origin_hosted_zone_id"),
+        ({"origin_domain_name": "o.example.com", "origin_hosted_zone_id": "zone-1"}, "cdn.origin_hosted_zone_id", "must be a Route 53 hosted zone id"),
     ],
 )
 def test_bad_cdn_input_is_one_line(section: dict, key: str, message: str) -> None:
@@ -193,3 +204,12 @@ def test_cache_hit_rate_panel_only_with_the_metrics_subscription(dev: Capture, p
             assert config == {"realtimeMetricsSubscriptionStatus": "Enabled"}
         body = json.dumps(json.loads(capture.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]))
         assert ('"AWS/CloudFront", "CacheHitRate"' in body) is subscribed
+
+
+def test_https_alb_behind_cloudfront_needs_an_origin_name_on_its_certificate() -> None:
+    web = {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/8f6d1c2e-4b7a-4e0f-9c51-2d3a7b9e0f14"}
+    error = config_error("prod", "implementation", web=web, cdn={})
+    assert error == (
+        "Pulumi.prod.yaml: mortgagematch-scaling:cdn.origin_domain_name: must be set when CloudFront fronts the HTTPS ALB: "
+        "a name on the ALB's certificate that resolves to the ALB, got nothing"
+    )

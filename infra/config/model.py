@@ -105,6 +105,18 @@ class StackConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _https_origin_has_a_name(self) -> StackConfig:
+        """CloudFront verifies an HTTPS origin's certificate against the origin's name; the
+        ALB's own DNS name can never be on an ACM certificate (every request would be a 502)."""
+        serves_https = self.compute.platform == "asg" and self.web.enabled and self.web.certificate_arn is not None
+        if self.cdn.enabled and serves_https and self.cdn.origin_domain_name is None:
+            raise KeyedError(
+                "cdn.origin_domain_name",
+                "must be set when CloudFront fronts the HTTPS ALB: a name on the ALB's certificate that resolves to the ALB, got nothing",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _platform_fits_phase(self) -> StackConfig:
         if self.compute.platform == "eks" and self.phase not in EKS_PHASES:
             raise KeyedError(

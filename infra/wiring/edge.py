@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import pulumi
+import pulumi_aws as aws
+
 from components.cdn import Cdn, CdnArgs
 from components.reserved import CapacityReservationArgs, CapacityReservations, Offer, PurchaseArgs, Purchases
 from infra.config import StackConfig
@@ -22,7 +25,7 @@ def wire_cdn(platform: Platform) -> None:
         "cdn",
         CdnArgs(
             settings=config.cdn,
-            origin_domain=alb.dns_name,
+            origin_domain=config.cdn.origin_domain_name or alb.dns_name,
             origin_verify_secret=secret.result,
             origin_shield_region=config.region,
             global_provider=platform.providers.global_,
@@ -31,6 +34,15 @@ def wire_cdn(platform: Platform) -> None:
         opts=platform.opts(),
     )
     platform.components["cdn"] = cdn
+    if config.cdn.origin_hosted_zone_id and config.cdn.origin_domain_name:
+        aws.route53.Record(
+            "cdn-origin-record",
+            zone_id=config.cdn.origin_hosted_zone_id,
+            name=config.cdn.origin_domain_name,
+            type="A",
+            aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}],
+            opts=pulumi.ResourceOptions(parent=cdn),
+        )
     platform.components["monitoring"].cdn(cdn, "cdn", distribution_id=cdn.distribution.id, additional_metrics=cdn.additional_metrics)
     platform.outputs["cdn_domain_name"] = cdn.domain_name
     platform.outputs["cdn_distribution_id"] = cdn.distribution.id

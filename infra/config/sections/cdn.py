@@ -32,6 +32,12 @@ class Cdn(Section):
     log_retention_days: int = Field(default=90, ge=1, le=3650)
     waf_rate_limit: int = Field(default=2000, ge=10, le=2_000_000_000, description="Requests per IP per window before WAF blocks.")
     waf_rate_window_s: Literal[60, 120, 300, 600] = 300
+    origin_domain_name: Optional[str] = Field(
+        default=None,
+        description="The name CloudFront uses to reach an HTTPS ALB: covered by the ALB's certificate, resolving to the ALB "
+        "(CloudFront checks the origin certificate against it; the ALB's *.elb.amazonaws.com name can't be on an ACM certificate).",
+    )
+    origin_hosted_zone_id: Optional[str] = Field(default=None, description="Route 53 zone in which to alias origin_domain_name to the ALB.")
 
     @field_validator("certificate_arn")
     @classmethod
@@ -48,11 +54,18 @@ class Cdn(Section):
                 raise ValueError(f"must be lower-case DNS names like www.example.com, got {name!r}")
         return v
 
-    @field_validator("secondary_origin_domain")
+    @field_validator("secondary_origin_domain", "origin_domain_name")
     @classmethod
-    def _secondary(cls, v: Optional[str]) -> Optional[str]:
+    def _origin_names(cls, v: Optional[str]) -> Optional[str]:
         if v is not None and not _HOSTNAME.match(v):
-            raise ValueError(f"must be a DNS name like standby.example.com, got {v!r}")
+            raise ValueError(f"must be a DNS name like origin.example.com, got {v!r}")
+        return v
+
+    @field_validator("origin_hosted_zone_id")
+    @classmethod
+    def _zone(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and not re.fullmatch(r"Z[A-Z0-9]{1,31}", v):
+            raise ValueError(f"must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ, got {v!r}")
         return v
 
     @field_validator("static_path_pattern", "api_path_pattern")
@@ -66,6 +79,8 @@ class Cdn(Section):
     def _aliases_need_certificate(self) -> Cdn:
         if self.aliases and self.certificate_arn is None:
             raise KeyedError("certificate_arn", f"must be set when aliases are given ({', '.join(self.aliases)}), got nothing")
+        if self.origin_hosted_zone_id is not None and self.origin_domain_name is None:
+            raise KeyedError("origin_domain_name", "must be set with origin_hosted_zone_id (the record to create), got nothing")
         return self
 
 
