@@ -96,11 +96,11 @@ class Cdn(pulumi.ComponentResource):
                 }
             )
             app_target = APP_GROUP  # origin groups serve GET/HEAD/OPTIONS only; the API goes to the ALB
-        behaviors: list[dict[str, Any]] = [
-            {
-                "path_pattern": s.api_path_pattern,
-                "target_origin_id": ALB_ORIGIN,
-                "allowed_methods": ALL_METHODS,
+        def app_behavior(target: str, methods: list[str]) -> dict[str, Any]:
+            """Dynamic pages and the API: not cached, the app's headers forwarded."""
+            return {
+                "target_origin_id": target,
+                "allowed_methods": methods,
                 "cached_methods": ["GET", "HEAD"],
                 "viewer_protocol_policy": "redirect-to-https",
                 "compress": True,
@@ -108,7 +108,8 @@ class Cdn(pulumi.ComponentResource):
                 "origin_request_policy_id": forward_policy.id,
                 "response_headers_policy_id": headers_policy.id,
             }
-        ]
+
+        behaviors: list[dict[str, Any]] = [{"path_pattern": s.api_path_pattern, **app_behavior(ALB_ORIGIN, ALL_METHODS)}]
         if self.static_bucket and oac:
             origins.append({"origin_id": STATIC_ORIGIN, "domain_name": self.static_bucket.bucket_regional_domain_name, "origin_access_control_id": oac.id})
             behaviors.insert(
@@ -135,16 +136,7 @@ class Cdn(pulumi.ComponentResource):
             web_acl_id=self.web_acl.arn,
             origins=origins,
             origin_groups=origin_groups or None,
-            default_cache_behavior={
-                "target_origin_id": app_target,
-                "allowed_methods": ALL_METHODS if app_target == ALB_ORIGIN else READ_METHODS,
-                "cached_methods": ["GET", "HEAD"],
-                "viewer_protocol_policy": "redirect-to-https",
-                "compress": True,
-                "cache_policy_id": api_policy.id,
-                "origin_request_policy_id": forward_policy.id,
-                "response_headers_policy_id": headers_policy.id,
-            },
+            default_cache_behavior=app_behavior(app_target, ALL_METHODS if app_target == ALB_ORIGIN else READ_METHODS),
             ordered_cache_behaviors=behaviors,
             viewer_certificate=self._viewer_certificate(s),
             restrictions={"geo_restriction": {"restriction_type": "none"}},
