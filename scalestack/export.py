@@ -126,7 +126,7 @@ def with_default_providers(capture: Capture) -> list[CapturedResource]:
 
 def state_order(resources: list[CapturedResource]) -> list[CapturedResource]:
     """Pulumi checks a snapshot's integrity: every resource comes after its parent, its
-    provider and its dependencies. Depth-first, keeping the capture's order otherwise."""
+    provider, its dependencies and its property dependencies. Depth-first, keeping the capture's order otherwise."""
     by_urn = {r.urn: r for r in resources}
     done: set[str] = set()
     out: list[CapturedResource] = []
@@ -136,7 +136,8 @@ def state_order(resources: list[CapturedResource]) -> list[CapturedResource]:
             return
         done.add(r.urn)
         provider_urn = r.provider.rsplit("::", 1)[0] if r.provider else ""
-        for urn in (r.parent, provider_urn, *r.dependencies):
+        property_deps = [u for urns in r.property_dependencies.values() for u in urns]
+        for urn in (r.parent, provider_urn, *r.dependencies, *property_deps):
             if urn in by_urn:
                 visit(by_urn[urn])
         out.append(r)

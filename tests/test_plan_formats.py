@@ -185,3 +185,11 @@ def test_stack_export_passes_pulumis_integrity_checks(prod: Capture) -> None:
     assert default["urn"] == "urn:pulumi:prod::mortgagematch-scaling::pulumi:providers:random::default_4_21_4"
     assert password["provider"] == f"{default['urn']}::{default['id']}" and default["inputs"] == {"version": "4.21.4"}
     assert "parent" not in default and sum(r["type"] == "pulumi:providers:random" for r in res) == 1
+
+
+def test_stack_export_orders_property_dependencies_first(dev: Capture) -> None:
+    later = factory.resource("aws:sqs/queue:Queue", "z-dlq", {"name": "dlq"})
+    first = factory.resource("aws:sqs/queue:Queue", "a-main", {"name": "main", "redrivePolicy": "{}"})
+    first.property_dependencies = {"redrivePolicy": [later.urn]}  # a property dependency the SDK did not repeat in dependencies
+    doc = stack_export(factory.capture(dev.config, [first, later]))
+    assert [e for e in integrity_errors(doc) if "comes after" in e] == []
