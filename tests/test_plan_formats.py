@@ -192,4 +192,4 @@ def test_stack_export_orders_property_dependencies_first(dev: Capture) -> None:
     first = factory.resource("aws:sqs/queue:Queue", "a-main", {"name": "main", "redrivePolicy": "{}"})
     first.property_dependencies = {"redrivePolicy": [later.urn]}  # a property dependency the SDK did not repeat in dependencies
     doc = stack_export(factory.capture(dev.config, [first, later]))
-    assert [e for e in integrity_errors(doc) if "comes after" in e] == []
+    assert [e for e in integrity_errors(doc) if f"{later.urn} comes after" in e] == []
