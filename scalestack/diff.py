@@ -18,16 +18,45 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 # Properties whose change makes the provider replace the resource (create new, delete
 # old), per stateful type: a replacement loses the data. Small and explicit on purpose.
 REPLACE_FORCING: dict[str, frozenset[str]] = {
+    # ForceNew in pulumi-aws 7.x (bridged terraform-provider-aws v6). Not here because they
+    # update in place: rds identifier/identifierPrefix (rename), dbSubnetGroupName; a cache's
+    # transitEncryptionEnabled, and engine redis -> valkey from engine version 7.0.5.
     "aws:rds/instance:Instance": frozenset(
-        {"engine", "identifier", "identifierPrefix", "dbName", "username", "storageEncrypted", "kmsKeyId", "characterSetName", "timezone", "availabilityZone"}
+        {
+            "engine",
+            "dbName",
+            "username",
+            "storageEncrypted",
+            "kmsKeyId",
+            "characterSetName",
+            "ncharCharacterSetName",
+            "timezone",
+            "availabilityZone",
+            "customIamInstanceProfile",
+            "snapshotIdentifier",
+            "restoreToPointInTime",
+            "s3Import",
+            "backupTarget",
+        }
     ),
     "aws:elasticache/replicationGroup:ReplicationGroup": frozenset(
-        {"replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "snapshotArns", "snapshotName", "dataTieringEnabled"}
+        {
+            "replicationGroupId",
+            "atRestEncryptionEnabled",
+            "kmsKeyId",
+            "subnetGroupName",
+            "snapshotArns",
+            "snapshotName",
+            "dataTieringEnabled",
+            "port",
+            "globalReplicationGroupId",
+        }
     ),
     "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
     "aws:s3/bucketV2:BucketV2": frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
     "aws:sqs/queue:Queue": frozenset({"name", "namePrefix", "fifoQueue"}),
     "aws:cloudwatch/logGroup:LogGroup": frozenset({"name", "namePrefix", "logGroupClass"}),
+    "aws:kms/key:Key": frozenset({"customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"}),
 }
 STATEFUL_TYPES = frozenset(REPLACE_FORCING)
 

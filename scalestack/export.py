@@ -1,16 +1,22 @@
 """``--format stack-export``: the capture as a ``pulumi stack export`` (version 3)
-document, which ``pulumi policy analyze --file`` and ``pulumi stack import`` read.
+document that ``pulumi stack import`` accepts (then ``pulumi policy analyze`` runs on that
+stack's state; it has no ``--file``): the fields of apitype ``DeploymentV3``/``ResourceV3``,
+resources ordered after their parent, provider and (property) dependencies, and every
+custom resource with a provider reference ``<urn>::<id>``, default providers included.
 
 Secrets are secret objects (the engine's signature) around the placeholder, never the value."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any, Optional
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 from infra.config.secrets import PLACEHOLDER
 from scalestack.offline import SECRET_SIG, SIG_KEY, UNKNOWN, Capture, CapturedResource
@@ -71,9 +77,56 @@ def export_resource(r: CapturedResource) -> dict[str, Any]:
     return entry
 
 
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+def default_provider(capture: Capture, package: str, version: str) -> CapturedResource:
+    """The provider the engine creates for resources registered without one: one per
+    package and version, no parent, named ``default_<version with _>``, inputs = the
+    stack's ``<package>:*`` config (none here) plus ``version``; ids are UUIDs."""
+    name = "default_" + re.sub(r"[^0-9A-Za-z_]", "_", version) if version else "default"
+    type_ = PROVIDER_PREFIX + package
+    urn = f"urn:pulumi:{capture.stack}::{capture.project}::{type_}::{name}"
+    inputs = {"version": version} if version else {}
+    raw = struct_pb2.Struct()
+    raw.update(inputs)
+    return CapturedResource(
+        urn=urn,
+        type=type_,
+        name=name,
+        parent="",
+        custom=True,
+        protect=False,
+        dependencies=[],
+        property_dependencies={},
+        provider="",
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, urn)),
+        inputs=inputs,
+        raw_inputs=raw,
+        outputs=dict(inputs),
+    )
+
+
+def with_default_providers(capture: Capture) -> list[CapturedResource]:
+    """The capture as the engine records it: a custom resource the program gives no
+    provider gets a reference ``<urn>::<id>`` to its package's default provider (the
+    mock monitor leaves ``provider`` empty there), and that provider is in the state."""
+    defaults: dict[tuple[str, str], CapturedResource] = {}
+    out: list[CapturedResource] = []
+    for r in capture.resources:
+        if r.custom and not r.provider and not r.type.startswith(PROVIDER_PREFIX):
+            key = (r.type.split(":", 1)[0], r.version)
+            if key not in defaults:
+                defaults[key] = default_provider(capture, *key)
+            p = defaults[key]
+            r = dataclasses.replace(r, provider=f"{p.urn}::{p.id}")
+        out.append(r)
+    return [*defaults.values(), *out]
+
+
 def state_order(resources: list[CapturedResource]) -> list[CapturedResource]:
     """Pulumi checks a snapshot's integrity: every resource comes after its parent, its
-    provider and its dependencies. Depth-first, keeping the capture's order otherwise."""
+    provider, its dependencies and its property dependencies. Depth-first, keeping the capture's order otherwise."""
     by_urn = {r.urn: r for r in resources}
     done: set[str] = set()
     out: list[CapturedResource] = []
@@ -83,7 +136,8 @@ def state_order(resources: list[CapturedResource]) -> list[CapturedResource]:
             return
         done.add(r.urn)
         provider_urn = r.provider.rsplit("::", 1)[0] if r.provider else ""
-        for urn in (r.parent, provider_urn, *r.dependencies):
+        property_deps = [u for urns in r.property_dependencies.values() for u in urns]
+        for urn in (r.parent, provider_urn, *r.dependencies, *property_deps):
             if urn in by_urn:
                 visit(by_urn[urn])
         out.append(r)
@@ -102,18 +156,21 @@ def stack_export(capture: Capture, time: Optional[str] = None) -> dict[str, Any]
                 "magic": hashlib.sha256(PULUMI_VERSION.encode()).hexdigest(),
                 "version": PULUMI_VERSION,
             },
-            "resources": [export_resource(r) for r in state_order(capture.resources)],
+            "resources": [export_resource(r) for r in state_order(with_default_providers(capture))],
         },
     }
 
 
 def imported_resources(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Read an export back into the plan's per-resource shape (for round trips and diffs)."""
+    """Read an export back into the plan's per-resource shape (for round trips and diffs).
+    Default providers are left out: the engine makes them, the program never registers them."""
     if doc.get("version") != EXPORT_VERSION:
         raise ValueError(f"stack export version must be {EXPORT_VERSION}, got {doc.get('version')!r}")
     out = []
     for r in doc["deployment"]["resources"]:
         name = r["urn"].rsplit("::", 1)[-1]
+        if r["type"].startswith(PROVIDER_PREFIX) and (name == "default" or name.startswith("default_")):
+            continue
         out.append(
             {
                 "urn": r["urn"],

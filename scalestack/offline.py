@@ -56,6 +56,7 @@ class CapturedResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     raw_state: Optional[struct_pb2.Struct] = field(default=None, repr=False, compare=False)
     secret_outputs: tuple[str, ...] = ()
+    version: str = ""  # the package version the SDK asks for (picks the default provider)
 
     def state(self) -> dict[str, Any]:
         """Outputs: a component's registered outputs, or the mock provider's state of a
@@ -158,6 +159,7 @@ class CapturingMonitor(MockMonitor):
             raw_inputs=raw,
             raw_state=getattr(response, "object", None) if request.custom else None,
             secret_outputs=tuple(request.additionalSecretOutputs),
+            version=request.version,
         )
         with self._lock:
             self.captured[urn] = record

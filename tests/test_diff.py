@@ -79,3 +79,21 @@ def test_cli_diff_exit_codes_and_formats(tmp_path: Path, prod: Capture) -> None:
     bad.write_text("{}")
     result = runner.invoke(app, ["diff", str(bad), str(head)])
     assert result.exit_code == 2 and "not a scalestack-plan/1 document" in result.output
+
+
+def test_replacement_follows_pulumi_aws_7_force_new() -> None:
+    """ForceNew in pulumi-aws 7 (terraform-provider-aws v6): an RDS instance is renamed in
+    place (ModifyDBInstance NewDBInstanceIdentifier); restoring, the national character
+    set, a cache's port and a KMS key's spec/usage/region scope replace the resource."""
+    from scalestack.diff import STATEFUL_TYPES, property_changes
+
+    def forces(type_: str, key: str, before: Any, after: Any) -> bool:
+        return bool(property_changes(type_, {key: before}, {key: after})[0]["forces_replacement"])
+
+    rds = "aws:rds/instance:Instance"
+    assert not forces(rds, "identifier", "mmp-prod", "mmp-prod-2") and not forces(rds, "dbSubnetGroupName", "a", "b")
+    assert forces(rds, "ncharCharacterSetName", "AL16UTF16", "UTF8") and forces(rds, "snapshotIdentifier", None, "snap-1")
+    assert forces(rds, "engine", "postgres", "mysql") and forces(rds, "kmsKeyId", "k1", "k2") and forces(rds, "storageEncrypted", False, True)
+    assert forces("aws:elasticache/replicationGroup:ReplicationGroup", "port", 6379, 6380)
+    assert forces("aws:kms/key:Key", "customerMasterKeySpec", "SYMMETRIC_DEFAULT", "RSA_2048") and forces("aws:kms/key:Key", "multiRegion", False, True)
+    assert "aws:kms/key:Key" in STATEFUL_TYPES  # replacing or deleting the key strands everything encrypted under it

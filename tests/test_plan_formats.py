@@ -119,3 +119,77 @@ def test_cli_plan_formats(tmp_path: Path) -> None:
         assert out.stat().st_size > 1000
     result = runner.invoke(app, ["plan", "dev"])
     assert "Monthly cost $" in result.stdout and "network-nat-us-east-1a" in result.stdout
+
+
+# The shape `pulumi stack import` accepts (pulumi/pulumi sdk/go/common/apitype DeploymentV3,
+# ResourceV3, ManifestV1, SecretV1) and the checks its snapshot integrity pass makes.
+DEPLOYMENT_KEYS = {"manifest", "secrets_providers", "resources", "pending_operations", "metadata"}
+RESOURCE_KEYS = {
+    "urn", "custom", "delete", "id", "type", "inputs", "outputs", "parent", "protect", "external", "dependencies", "initErrors", "provider",
+    "propertyDependencies", "pendingReplacement", "additionalSecretOutputs", "aliases", "customTimeouts", "importID", "retainOnDelete",
+    "deletedWith", "created", "modified", "sourcePosition", "ignoreChanges", "replaceOnChanges",
+}  # fmt: skip
+
+
+def _secrets(value: object) -> list[dict[str, object]]:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return [value]
+        return [s for v in value.values() for s in _secrets(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secrets(v)]
+    return []
+
+
+def integrity_errors(doc: dict[str, object]) -> list[str]:
+    """What `pulumi stack import` would refuse: unknown fields, a bad magic cookie, a
+    secret without exactly one of ciphertext/plaintext, a component with an id, a custom
+    resource without a provider reference ``<provider urn>::<provider id>`` to a provider
+    listed before it, and a parent or (property) dependency listed after the resource."""
+    import hashlib
+
+    dep = doc["deployment"]
+    assert isinstance(dep, dict)
+    errors = [f"deployment.{k}" for k in set(dep) - DEPLOYMENT_KEYS]
+    manifest = dep["manifest"]
+    if manifest["magic"] != hashlib.sha256(manifest["version"].encode()).hexdigest():
+        errors.append("magic")
+    seen: set[str] = set()
+    providers: set[str] = set()
+    for r in dep["resources"]:
+        urn = r["urn"]
+        errors += [f"{urn}: field {k}" for k in set(r) - RESOURCE_KEYS]
+        if not r["custom"] and r.get("id"):
+            errors.append(f"{urn}: component with an id")
+        is_provider = r["type"].startswith("pulumi:providers:")
+        if is_provider:
+            providers.add(f"{urn}::{r.get('id', '')}")
+        elif r["custom"] and r.get("provider", "") not in providers:
+            errors.append(f"{urn}: provider {r.get('provider')!r} is not a provider listed before it")
+        for s in _secrets([r.get("inputs"), r.get("outputs")]):
+            if ("ciphertext" in s) == ("plaintext" in s):
+                errors.append(f"{urn}: malformed secret")
+        prop_deps = [u for us in r.get("propertyDependencies", {}).values() for u in us]
+        errors += [f"{urn}: {u} comes after it" for u in (r.get("parent"), *r.get("dependencies", []), *prop_deps) if u and u not in seen]
+        seen.add(urn)
+    return errors
+
+
+def test_stack_export_passes_pulumis_integrity_checks(prod: Capture) -> None:
+    doc = json.loads(json.dumps(stack_export(prod, time="2026-12-04T00:00:00+00:00")))
+    assert integrity_errors(doc) == []
+    res = doc["deployment"]["resources"]
+    # a resource the program gives no provider runs on the engine's default provider for its package and version
+    password = next(r for r in res if r["type"] == "random:index/randomPassword:RandomPassword")
+    default = next(r for r in res if r["type"] == "pulumi:providers:random")
+    assert default["urn"] == "urn:pulumi:prod::mortgagematch-scaling::pulumi:providers:random::default_4_21_4"
+    assert password["provider"] == f"{default['urn']}::{default['id']}" and default["inputs"] == {"version": "4.21.4"}
+    assert "parent" not in default and sum(r["type"] == "pulumi:providers:random" for r in res) == 1
+
+
+def test_stack_export_orders_property_dependencies_first(dev: Capture) -> None:
+    later = factory.resource("aws:sqs/queue:Queue", "z-dlq", {"name": "dlq"})
+    first = factory.resource("aws:sqs/queue:Queue", "a-main", {"name": "main", "redrivePolicy": "{}"})
+    first.property_dependencies = {"redrivePolicy": [later.urn]}  # a property dependency the SDK did not repeat in dependencies
+    doc = stack_export(factory.capture(dev.config, [first, later]))
+    assert [e for e in integrity_errors(doc) if f"{later.urn} comes after" in e] == []

@@ -64,3 +64,27 @@ def test_deploy_on_merge_with_prod_after_dev_in_its_environment() -> None:
     up = load("pulumi-up.yml")["jobs"]["up"]
     assert up["environment"]["name"] == "${{ inputs.stack }}"
     assert any(s.get("with", {}).get("command") == "up" for s in steps(up))
+
+
+def test_pull_request_tokens_are_least_privilege() -> None:
+    """`make test` and the planners run the PR's own code: no job but the one that needs it
+    may write to the PR, and only the credentialed preview may mint an OIDC token."""
+    wf = load("pull-request.yml")
+    assert wf["permissions"] == {"contents": "read"}
+    jobs = wf["jobs"]
+    granted = {name: job.get("permissions", {}) for name, job in jobs.items()}
+    assert [n for n, p in granted.items() if p.get("id-token") == "write"] == ["preview"]
+    assert [n for n, p in granted.items() if p.get("pull-requests") == "write"] == ["plan"]
+    script = next(s for s in steps(jobs["plan"]) if s.get("uses", "").startswith("actions/github-script"))["with"]["script"]
+    assert "c.user.type === 'Bot'" in script  # never edit a human's comment that quotes the marker
+
+
+def test_pulumi_runs_the_pack_with_the_stacks_policy_config() -> None:
+    """`--policy-pack-config` pairs with `--policy-pack`: without it the CLI runs every policy
+    at the pack's defaults and ignores policies/config/<stack>.json."""
+    preview = next(s for s in steps(load("pull-request.yml")["jobs"]["preview"]) if s.get("uses", "").startswith("pulumi/actions"))
+    up = next(s for s in steps(load("pulumi-up.yml")["jobs"]["up"]) if s.get("uses", "").startswith("pulumi/actions"))
+    assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+    assert up["with"]["policyPackConfigs"] == "policies/config/${{ inputs.stack }}.json"
+    for stack in ("dev", "prod"):
+        assert (REPO_ROOT / "policies" / "config" / f"{stack}.json").is_file()
