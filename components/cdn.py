@@ -96,6 +96,7 @@ class Cdn(pulumi.ComponentResource):
                 }
             )
             app_target = APP_GROUP  # origin groups serve GET/HEAD/OPTIONS only; the API goes to the ALB
+
         def app_behavior(target: str, methods: list[str]) -> dict[str, Any]:
             """Dynamic pages and the API: not cached, the app's headers forwarded."""
             return {
