@@ -24,7 +24,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import PROJECT, StackConfig, load_stack_file, read_stack_file
+from infra.config import PROJECT, StackConfig, parse, read_stack_file
 from infra.config.loader import engine_values, stack_file
 from infra.config.secrets import PLACEHOLDER
 from scalestack import REPO_ROOT
@@ -226,8 +226,8 @@ def run_stack(
 
     Invalid config raises ``ConfigError`` before anything is registered."""
     path = stack_file(project_dir, stack)
-    config = load_stack_file(path)
     values, secret_keys = read_stack_file(path)
+    config = parse(values, secret_keys, path.name)
     return contextvars.Context().run(_run_isolated, stack, config, values, secret_keys, program)
 
 
