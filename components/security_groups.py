@@ -8,7 +8,7 @@ component that needs it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -67,6 +67,20 @@ class SecurityGroups(pulumi.ComponentResource):
         return role in self.groups
 
 
+def _tcp_rule(
+    rule: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+    parent: pulumi.Resource,
+    name: str,
+    group: pulumi.Input[str],
+    port: int,
+    description: str,
+    **peer: pulumi.Input[str],
+) -> Any:
+    """One TCP rule on one port of ``group``; ``peer`` names the other side
+    (``referenced_security_group_id`` or ``cidr_ipv4``)."""
+    return rule(name, security_group_id=group, ip_protocol="tcp", from_port=port, to_port=port, description=description, opts=child(parent), **peer)
+
+
 def allow_from_groups(
     parent: pulumi.Resource,
     name: str,
@@ -76,15 +90,8 @@ def allow_from_groups(
 ) -> list[aws.vpc.SecurityGroupIngressRule]:
     """One ingress rule per source group on a TCP port: ``<name>-from-<source>``."""
     return [
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-{source}",
-            security_group_id=target,
-            referenced_security_group_id=source_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=f"{source} to port {port}",
-            opts=child(parent),
+        _tcp_rule(
+            aws.vpc.SecurityGroupIngressRule, parent, f"{name}-from-{source}", target, port, f"{source} to port {port}", referenced_security_group_id=source_id
         )
         for source, source_id in sources.items()
     ]
@@ -92,30 +99,15 @@ def allow_from_groups(
 
 def allow_to_group(parent: pulumi.Resource, name: str, source: pulumi.Input[str], port: int, target: pulumi.Input[str]) -> aws.vpc.SecurityGroupEgressRule:
     """An egress rule from one group to another on a TCP port: ``<name>``."""
-    return aws.vpc.SecurityGroupEgressRule(
-        name,
-        security_group_id=source,
-        referenced_security_group_id=target,
-        ip_protocol="tcp",
-        from_port=port,
-        to_port=port,
-        description=f"to the targets on port {port}",
-        opts=child(parent),
+    rule: aws.vpc.SecurityGroupEgressRule = _tcp_rule(
+        aws.vpc.SecurityGroupEgressRule, parent, name, source, port, f"to the targets on port {port}", referenced_security_group_id=target
     )
+    return rule
 
 
 def allow_cidrs(parent: pulumi.Resource, name: str, target: pulumi.Input[str], port: int, sources: dict[str, str]) -> list[aws.vpc.SecurityGroupIngressRule]:
     """One ingress rule per named CIDR on a TCP port: ``<name>-from-<source>``."""
     return [
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-{source}",
-            security_group_id=target,
-            cidr_ipv4=cidr,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=f"{source} ({cidr}) to port {port}",
-            opts=child(parent),
-        )
+        _tcp_rule(aws.vpc.SecurityGroupIngressRule, parent, f"{name}-from-{source}", target, port, f"{source} ({cidr}) to port {port}", cidr_ipv4=cidr)
         for source, cidr in sources.items()
     ]
