@@ -62,9 +62,14 @@ def _group(demand_peak: float, demand_baseline: float, per_instance: float, az_c
     return GroupCapacity(at_peak=at_peak, with_az_loss=with_loss, at_baseline=baseline, per_instance=per_instance)
 
 
+def grown_peak_rps(load: LoadProfile) -> float:
+    """Peak requests/s expected at the end of the horizon: today's peak with growth, no headroom."""
+    return load.peak_rps * growth_factor(load)
+
+
 def peak_rps(load: LoadProfile) -> float:
     """Peak requests/s the platform must serve at the end of the horizon, with headroom."""
-    return load.peak_rps * growth_factor(load) * (1 + load.headroom_pct / 100)
+    return grown_peak_rps(load) * (1 + load.headroom_pct / 100)
 
 
 def _serving_group(load: LoadProfile, per_unit_rps: float, az_count: int, survive_az_loss: bool) -> GroupCapacity:

@@ -169,6 +169,39 @@ def diff(
         raise typer.Exit(EXIT_BLOCKING)
 
 
+class ReplayFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def replay(
+    stack: str = typer.Argument(..., help="Stack name: reads Pulumi.<STACK>.yaml from the project root."),
+    trace: Optional[Path] = typer.Option(None, "--trace", help="timestamp,value CSV at 5-minute steps (default: the shipped ELB trace)."),
+    format: ReplayFormat = typer.Option(ReplayFormat.table, "--format", "-f", help="Output format."),
+    project_dir: Optional[Path] = typer.Option(None, "--project-dir", help="Directory holding Pulumi.yaml."),
+) -> None:
+    """Replay a real load trace, scaled to the stack's grown peak, against the web group's
+    target tracking. Exit 1 when demand exceeds serving capacity in more than 1 % of minutes."""
+    from scalestack import replay as rp
+    from scalestack.offline import run_stack
+
+    try:
+        loaded = rp.load_trace(trace or rp.SHIPPED_TRACE)
+        capture = run_stack(project_dir or find_project_dir(), stack)
+        group = capture.one("aws:autoscaling/group:Group", "web-asg")
+        result = rp.replay(loaded, capture.config, int(group.inputs["minSize"]), int(group.inputs["maxSize"]))
+    except (ConfigError, rp.TraceError) as exc:
+        fail(str(exc))
+        return
+    if format is ReplayFormat.json:
+        emit(json.dumps(result.as_dict(), indent=2) + "\n", None)
+    else:
+        emit(rp.render(result), None)
+    if not result.fits:
+        raise typer.Exit(EXIT_BLOCKING)
+
+
 @pricing_app.command("refresh")
 def pricing_refresh(
     region: list[str] = typer.Option(["us-east-1", "eu-west-1"], "--region", help="Regions to refresh (repeat)."),
