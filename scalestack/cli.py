@@ -194,6 +194,9 @@ def replay(
     except (ConfigError, rp.TraceError) as exc:
         fail(str(exc))
         return
+    except (LookupError, ValueError) as exc:
+        fail(f"stack {stack}: no web Auto Scaling group to replay against ({exc})")
+        return
     if format is ReplayFormat.json:
         emit(json.dumps(result.as_dict(), indent=2) + "\n", None)
     else:
