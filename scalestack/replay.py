@@ -143,7 +143,7 @@ def simulate(demand: Sequence[float], s: Settings) -> list[Minute]:
     for t, d in enumerate(demand):
         in_service += sum(1 for ready in warming if ready <= t)
         warming = [ready for ready in warming if ready > t]
-        per_target = d / in_service if in_service else math.inf
+        per_target = d / in_service if in_service else (math.inf if d else 0.0)
         above = above + 1 if per_target > s.target_rps else 0
         below = below + 1 if per_target < SCALE_IN_SHARE * s.target_rps else 0
         if above >= SCALE_OUT_MINUTES:
@@ -212,7 +212,7 @@ class Replay:
             "instance_hours": round(self.instance_hours, 1),
             "on_demand_usd": round(self.cost_usd, 2),
             "on_demand_usd_per_month": round(self.monthly_usd, 2),
-            "utilisation_pct": {k: round(100 * v, 1) for k, v in self.utilisation.items()},
+            "utilisation_pct": {k: round(100 * v, 1) if math.isfinite(v) else None for k, v in self.utilisation.items()},
             "fits": self.fits,
             "verdict": self.verdict(),
         }
@@ -227,7 +227,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 def summarise(trace: str, minutes: Sequence[Minute], s: Settings, instance_type: str, usd_per_hour: float) -> Replay:
     served = [m.capacity(s.per_instance_rps) for m in minutes]
     shortfalls = [(m.demand - cap) / m.demand for m, cap in zip(minutes, served) if m.demand > cap + 1e-9]
-    utilisation = [m.demand / cap if cap else math.inf for m, cap in zip(minutes, served)]
+    utilisation = [m.demand / cap if cap else (math.inf if m.demand else 0.0) for m, cap in zip(minutes, served)]
     return Replay(
         trace=trace,
         minutes=len(minutes),

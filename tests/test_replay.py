@@ -127,3 +127,12 @@ def test_cli_table_names_the_verdict() -> None:
     result = runner.invoke(app, ["replay", "dev"])
     assert result.exit_code == 0
     assert "instance-hours" in result.output and result.output.splitlines()[-1].startswith("fits the trace")
+
+
+def test_an_empty_group_scales_out_from_zero() -> None:
+    s = replay.Settings(per_instance_rps=100.0, target_rps=70.0, warmup_minutes=1, min_size=0, max_size=5)
+    minutes = replay.simulate([0.0] * 3 + [140.0] * 5, s)
+    assert [m.in_service for m in minutes] == [0, 0, 0, 0, 0, 0, 2, 2]
+    r = replay.summarise("t", minutes, s, "m7g.large", 1.0)
+    assert r.short_minutes == 3 and r.utilisation["p50"] == pytest.approx(0.7)
+    assert r.as_dict()["utilisation_pct"]["max"] is None  # demand on no instances: unbounded, not JSON's Infinity
