@@ -229,8 +229,9 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             sys.stderr.write(exc.code + "\n")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError):  # `scalestack plan dev | head` closed the pipe early
+            stream.flush()
     os._exit(code)
 
 
