@@ -152,7 +152,6 @@ def pooling(instances: int, pool_size: int, db_class: str) -> PoolingNeed:
 class CacheSizing:
     node_type: str
     shards: int
-    usable_gb_per_node: float
 
 
 def usable_cache_gb(node_type: str) -> float:
@@ -169,10 +168,10 @@ def cache_sizing(working_set_gb: float, headroom_pct: float, prefer_family: str 
     )
     for node in nodes:
         if usable_cache_gb(node.name) >= need:
-            return CacheSizing(node.name, 1, usable_cache_gb(node.name))
+            return CacheSizing(node.name, 1)
     largest = nodes[-1]
     shards = min(CACHE_MAX_SHARDS, math.ceil(need / usable_cache_gb(largest.name)))
-    return CacheSizing(largest.name, shards, usable_cache_gb(largest.name))
+    return CacheSizing(largest.name, shards)
 
 
 def cache_shards_for(node_type: str, working_set_gb: float, headroom_pct: float) -> int:
@@ -193,9 +192,6 @@ class PodResources:
 
     cpu_millicores: int
     memory_mib: int
-
-    def fits_in(self, other: PodResources) -> bool:
-        return self.cpu_millicores <= other.cpu_millicores and self.memory_mib <= other.memory_mib
 
 
 def allocatable(node_type: str) -> PodResources:

@@ -87,7 +87,7 @@ def _secret_program() -> None:
     aws.secretsmanager.SecretVersion("leak-check", secret_id="app-secret", secret_string=pulumi.Output.secret(SENTINEL))
 
 
-def test_no_secret_value_in_any_format(tmp_path: Path) -> None:
+def test_no_secret_value_in_any_format() -> None:
     capture = run_stack(REPO_ROOT, "dev", program=_secret_program)
     leak = capture.one("aws:secretsmanager/secretVersion:SecretVersion")
     assert leak.inputs["secretString"] == PLACEHOLDER and leak.state()["secretString"] == PLACEHOLDER

@@ -17,7 +17,6 @@ from scalestack.offline import Capture, CapturedResource
 from tests.conftest import plan_variant
 
 LISTENER = "aws:lb/listener:Listener"
-POLICY = "aws:autoscaling/policy:Policy"
 
 
 def _policy(capture: Capture, name: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-PhaseName = str
 PresetTable = dict[str, dict[str, Any]]
 """phase or environment name -> partial section values (the section's own keys)."""
 

@@ -13,8 +13,6 @@ from typing import Any, Literal
 
 Arch = Literal["x86_64", "arm64"]
 
-_SIZE_ORDER = ["nano", "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge"]
-
 
 @dataclass(frozen=True)
 class InstanceType:
@@ -84,10 +82,6 @@ def ec2_type(name: str) -> InstanceType:
         return ec2_types()[name]
     except KeyError:
         raise KeyError(f"unknown EC2 instance type {name!r}") from None
-
-
-def size_rank(size: str) -> int:
-    return _SIZE_ORDER.index(size) if size in _SIZE_ORDER else len(_SIZE_ORDER)
 
 
 def same_size_alternatives(primary: str, minimum: int = 3, widen_burstable: bool = False) -> list[str]:
