@@ -10,7 +10,6 @@ scheduled with a time zone, predictive).
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
@@ -18,6 +17,7 @@ from typing import Any, Literal, Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assume_role_policy
 from components.naming import child, token
 from scalestack import catalog
 
@@ -214,9 +214,7 @@ class AutoScalingGroup(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             description=f"{args.tier} instances: SSM, CloudWatch agent and nothing else unless listed",
-            assume_role_policy=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-            ),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             opts=child(self),
         )
         for arn in MANAGED_POLICIES:

@@ -7,7 +7,6 @@ secret and nothing else."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
@@ -15,6 +14,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assume_role_policy
 from components.naming import child, token
 from components.security_groups import allow_from_groups
 from infra.config.sections.database import Database as DatabaseSettings
@@ -44,10 +44,6 @@ class DatabaseArgs:
     final_snapshot_identifier: str
     proxy: Optional[ProxyArgs] = None
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def assume_role_policy(service: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
 
 
 def secret_reader_policy(secret_arn: pulumi.Input[str], kms_key_arn: Optional[str], region: str) -> pulumi.Output[str]:

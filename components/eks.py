@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.iam import assume_role_policy
 from components.k8s_common import CRITICAL_TAINT, ON_DEMAND_LABELS, SPOT_LABELS, critical_placement
 from components.naming import child, token
 
@@ -61,10 +62,6 @@ class EksClusterArgs:
     log_types: list[str] = field(default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"])
     log_retention_days: int = 90
     deletion_protection: bool = False
-
-
-def assume_role_policy(service: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
 
 
 def irsa_trust_policy(oidc_arn: str, issuer_url: str, namespace: str, service_account: str, assumer_arns: Sequence[str] = ()) -> str:

@@ -12,6 +12,7 @@ from typing import Literal, Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assume_role_policy
 from components.naming import child, token
 
 NatMode = Literal["none", "single", "per_az"]
@@ -167,18 +168,7 @@ class Network(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=args.flow_log_retention_days, opts=child(self))
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
             opts=child(self),
         )
         aws.iam.RolePolicy(
