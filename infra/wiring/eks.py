@@ -16,6 +16,7 @@ from components.k8s_controllers import K8sControllers, K8sControllersArgs
 from components.k8s_monitoring import K8sMonitoring, K8sMonitoringArgs
 from components.k8s_workload import Container, K8sWorkload, K8sWorkloadArgs, QueueTrigger, WebSpec, WorkerSpec
 from components.network import plan_subnets
+from components.queues import CONSUMER_ACTIONS
 from components.security_groups import allow_cidrs
 from infra.config import StackConfig
 from infra.config.sections.eks import ADDONS, Replicas
@@ -23,7 +24,6 @@ from infra.platform import Platform
 from scalestack import capacity, catalog
 
 MAX_SPOT_TYPES = 10  # managed node groups: the first type plus same-size alternatives
-SQS_CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def _worker_spec(platform: Platform, cluster: EksCluster, size: EksSizing, queue
 
 def worker_queue_policy(queue_arns: list[pulumi.Input[str]]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps(
-        {"Version": "2012-10-17", "Statement": [{"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": SQS_CONSUME, "Resource": queue_arns}]}
+        {"Version": "2012-10-17", "Statement": [{"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": list(CONSUMER_ACTIONS), "Resource": queue_arns}]}
     )
 
 
