@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 from infra.config import ConfigError, StackConfig, load_stack_file
 from policies._lib import Config
@@ -41,3 +42,11 @@ def stack_config(config: Config) -> StackConfig:
 
 def needs_profile_message(exc: NoStackConfig) -> str:
     return f"cannot check this rule: {exc}"
+
+
+def profile_or_finding(config: Config) -> tuple[Optional[StackConfig], str]:
+    """The stack's config, or None and the finding that says why the rule cannot run."""
+    try:
+        return stack_config(config), ""
+    except NoStackConfig as exc:
+        return None, needs_profile_message(exc)

@@ -26,7 +26,7 @@ from policies._lib import (
     stack_policy,
     tier_of,
 )
-from policies._stack import NoStackConfig, needs_profile_message, stack_config
+from policies._stack import profile_or_finding
 from policies.security import CACHE_RG, DISTRIBUTION, INSTANCE, LAUNCH_TEMPLATE, RDS_INSTANCE, VOLUME
 from scalestack import catalog
 
@@ -165,10 +165,9 @@ def _idle_read_capacity(resources: list[PolicyResource], config: Config) -> Iter
     caches = g.of_type(CACHE_RG)
     if not replicas and not caches:
         return
-    try:
-        stack = stack_config(config)
-    except NoStackConfig as exc:
-        yield needs_profile_message(exc)
+    stack, missing = profile_or_finding(config)
+    if stack is None:
+        yield missing
         return
     if stack.load.db_read_share == 0 or stack.load.db_queries_per_request == 0:
         for db in replicas:

@@ -19,7 +19,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from infra.config import StackConfig
 from policies._lib import ADVISORY, STACK_PARAMS, Config, Finding, stack_policy
-from policies._stack import NoStackConfig, needs_profile_message, stack_config
+from policies._stack import profile_or_finding
 from scalestack import capacity, cost, pricing
 from scalestack.offline import Capture
 
@@ -78,10 +78,9 @@ def usd(x: float) -> str:
 
 
 def _budget(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
-    try:
-        stack = stack_config(config)
-    except NoStackConfig as exc:
-        yield needs_profile_message(exc)
+    stack, missing = profile_or_finding(config)
+    if stack is None:
+        yield missing
         return
     estimate = estimate_of(resources, stack)
     for r in estimate.resources.values():
@@ -189,10 +188,9 @@ def uncovered(resources: Sequence[PolicyResource], stack: StackConfig, config: C
 
 
 def _commitments(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
-    try:
-        stack = stack_config(config)
-    except NoStackConfig as exc:
-        yield needs_profile_message(exc)
+    stack, missing = profile_or_finding(config)
+    if stack is None:
+        yield missing
         return
     if stack.environment not in config["environments"]:
         return

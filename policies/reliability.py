@@ -25,7 +25,7 @@ from policies._lib import (
     tags_of,
     tier_of,
 )
-from policies._stack import NoStackConfig, needs_profile_message, stack_config
+from policies._stack import profile_or_finding
 from policies.security import ALB, CACHE_RG, LB, RDS_CLUSTER, RDS_INSTANCE, SQS_QUEUE
 from scalestack import capacity
 
@@ -136,10 +136,9 @@ def _survives_az_loss(resources: list[PolicyResource], config: Config) -> Iterat
     asgs = [a for a in g.of_type(ASG) if tier_of(a.name, a.props) in ("web", "workers")]
     if not asgs:
         return
-    try:
-        stack = stack_config(config)
-    except NoStackConfig as exc:
-        yield needs_profile_message(exc)
+    stack, missing = profile_or_finding(config)
+    if stack is None:
+        yield missing
         return
     for asg in asgs:
         tier = tier_of(asg.name, asg.props)

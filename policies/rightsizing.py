@@ -14,7 +14,7 @@ from pulumi_policy import PolicyResource
 
 from infra.config import StackConfig
 from policies._lib import ADVISORY, ASG, STACK_PARAMS, Config, Finding, Graph, asg_instance_type, is_replica, spread, stack_policy, tier_of
-from policies._stack import NoStackConfig, needs_profile_message, stack_config
+from policies._stack import profile_or_finding
 from policies.security import CACHE_RG, RDS_INSTANCE, RDS_PROXY
 from scalestack import capacity, catalog
 
@@ -49,17 +49,6 @@ def groups(g: Graph, stack: StackConfig) -> list[Group]:
     return out
 
 
-def _with_profile(config: Config) -> StackConfig:
-    return stack_config(config)
-
-
-def _profile_or_finding(config: Config) -> tuple[Optional[StackConfig], Optional[str]]:
-    try:
-        return _with_profile(config), None
-    except NoStackConfig as exc:
-        return None, needs_profile_message(exc)
-
-
 def _demand(group: Group, stack: StackConfig) -> str:
     load = stack.load
     grown = f"x{capacity.growth_factor(load):.2f} growth +{load.headroom_pct:g}% headroom"
@@ -72,9 +61,9 @@ def _asg_max(resources: list[PolicyResource], config: Config) -> Iterator[Findin
     g = Graph(resources)
     if not any(tier_of(a.name, a.props) in ("web", "workers") for a in g.of_type(ASG)):
         return
-    stack, missing = _profile_or_finding(config)
+    stack, missing = profile_or_finding(config)
     if stack is None:
-        yield str(missing)
+        yield missing
         return
     for grp in groups(g, stack):
         if grp.max_size < grp.need.at_peak:
@@ -96,9 +85,9 @@ def _db_sizing(resources: list[PolicyResource], config: Config) -> Iterator[Find
     primary = _primary(g)
     if primary is None:
         return
-    stack, missing = _profile_or_finding(config)
+    stack, missing = profile_or_finding(config)
     if stack is None:
-        yield str(missing)
+        yield missing
         return
     load = stack.load
     db_class = str(primary.props.get("instanceClass"))
@@ -138,9 +127,9 @@ def _cache_sizing(resources: list[PolicyResource], config: Config) -> Iterator[F
     caches = g.of_type(CACHE_RG)
     if not caches:
         return
-    stack, missing = _profile_or_finding(config)
+    stack, missing = profile_or_finding(config)
     if stack is None:
-        yield str(missing)
+        yield missing
         return
     need = stack.load.cache_working_set_gb * (1 + stack.load.headroom_pct / 100)
     for rg in caches:
@@ -167,9 +156,9 @@ def _proxy(resources: list[PolicyResource], config: Config) -> Iterator[Finding]
     primary = _primary(g)
     if primary is None or g.of_type(RDS_PROXY):
         return
-    stack, missing = _profile_or_finding(config)
+    stack, missing = profile_or_finding(config)
     if stack is None:
-        yield str(missing)
+        yield missing
         return
     db_class = str(primary.props.get("instanceClass"))
     if db_class not in catalog.rds_classes():
@@ -190,9 +179,9 @@ def _over(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
     g = Graph(resources)
     if not g.of_type(ASG, RDS_INSTANCE, CACHE_RG):
         return
-    stack, missing = _profile_or_finding(config)
+    stack, missing = profile_or_finding(config)
     if stack is None:
-        yield str(missing)
+        yield missing
         return
     factor = config["factor"]
     for grp in groups(g, stack):
