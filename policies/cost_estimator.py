@@ -138,8 +138,7 @@ def _ec2_baseline(capture: Capture, stack: StackConfig) -> tuple[float, list[str
         itype = cost.asg_instance_type(asg, ctx)
         if tier not in ("web", "workers") or itype is None:
             continue
-        model = capacity.web_capacity if tier == "web" else capacity.worker_capacity
-        baseline = model(stack.load, itype, stack.network.az_count, stack.is_prod).at_baseline
+        baseline = capacity.tier_capacity(tier, stack.load, itype, stack.network.az_count, stack.is_prod).at_baseline
         on_demand, _ = cost.on_demand_split(cost.expected_group_size(asg, ctx, itype), asg.inputs.get("mixedInstancesPolicy") or {})
         steady = min(baseline, on_demand)
         if steady > 0:

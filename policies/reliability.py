@@ -144,8 +144,7 @@ def _survives_az_loss(resources: list[PolicyResource], config: Config) -> Iterat
         tier = tier_of(asg.name, asg.props)
         itype = asg_instance_type(g, asg) or (stack.web.instance_type if tier == "web" else stack.workers.instance_type)
         azs = spread(g, asg, "vpcZoneIdentifiers") or stack.network.az_count
-        sizing = capacity.web_capacity if tier == "web" else capacity.worker_capacity
-        need = sizing(stack.load, itype, azs, True)
+        need = capacity.tier_capacity(tier, stack.load, itype, azs, True)
         have = int(asg.props.get("maxSize") or 0)
         if azs < 2:
             yield f"{asg.name}: runs in {azs} AZ; losing it loses the {tier} tier", asg.urn

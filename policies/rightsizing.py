@@ -44,8 +44,7 @@ def groups(g: Graph, stack: StackConfig) -> list[Group]:
             continue
         itype = asg_instance_type(g, asg) or (stack.web.instance_type if tier == "web" else stack.workers.instance_type)
         azs = spread(g, asg, "vpcZoneIdentifiers") or stack.network.az_count
-        sizing = capacity.web_capacity if tier == "web" else capacity.worker_capacity
-        out.append(Group(asg, tier, itype, sizing(stack.load, itype, azs, False)))
+        out.append(Group(asg, tier, itype, capacity.tier_capacity(tier, stack.load, itype, azs, False)))
     return out
 
 

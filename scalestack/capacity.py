@@ -88,6 +88,12 @@ def worker_capacity(load: LoadProfile, instance_type: str, az_count: int, surviv
     return _worker_group(load, float(catalog.ec2_type(instance_type).vcpu), az_count, survive_az_loss)
 
 
+def tier_capacity(tier: str | None, load: LoadProfile, instance_type: str, az_count: int, survive_az_loss: bool) -> GroupCapacity:
+    """``web_capacity`` for the web tier, ``worker_capacity`` for the workers (any other tier)."""
+    sizing = web_capacity if tier == "web" else worker_capacity
+    return sizing(load, instance_type, az_count, survive_az_loss)
+
+
 def _worker_group(load: LoadProfile, per: float, az_count: int, survive_az_loss: bool) -> GroupCapacity:
     concurrent_peak = load.job_rate_per_s * load.seconds_per_job * growth_factor(load) * (1 + load.headroom_pct / 100)
     baseline_share = load.baseline_rps / load.peak_rps

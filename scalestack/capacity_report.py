@@ -34,8 +34,7 @@ def group_verdict(capture: Capture, tier: str) -> Optional[capacity.TierVerdict]
     if itype is None or itype not in catalog.ec2_types():
         return None
     cfg = capture.config
-    model = capacity.web_capacity if tier == "web" else capacity.worker_capacity
-    need = model(cfg.load, itype, cfg.network.az_count, cfg.is_prod)
+    need = capacity.tier_capacity(tier, cfg.load, itype, cfg.network.az_count, cfg.is_prod)
     configured = sum(_int(g.inputs.get("maxSize")) for g in groups)
     min_size = sum(_int(g.inputs.get("minSize")) for g in groups)
     note = f"{itype}: peak {need.at_peak}, one AZ lost {need.with_az_loss}, baseline {need.at_baseline}; configured min {min_size}"
