@@ -6,7 +6,7 @@
    runtime (generic resources, plain MockMonitor): what any offline run must pay;
 3. scale: a synthetic stack 10x larger (the program run as 10 cells in one process,
    and the estimator on one 10x capture) against the 1x stack;
-4. the policy pack (issues 6/7): the prod plan with its verdicts in one process
+4. the policy pack: the prod plan with its verdicts in one process
    (program + cost + capacity + policies), and the pack's share alone: start the pack
    process and analyze the prod plan over the analyzer protocol (target <= 1 s).
 

@@ -1,5 +1,5 @@
-"""Synthetic captures for the tiers other branches build: resources with the standard
-pulumi-aws types and engine camelCase inputs, inside a shipped stack's config."""
+"""Synthetic captures for tests: hand-built resources with the standard pulumi-aws types
+and engine camelCase inputs, inside a shipped stack's config."""
 
 from __future__ import annotations
 
