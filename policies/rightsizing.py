@@ -130,7 +130,7 @@ def _cache_sizing(resources: list[PolicyResource], config: Config) -> Iterator[F
     if stack is None:
         yield missing
         return
-    need = stack.load.cache_working_set_gb * (1 + stack.load.headroom_pct / 100)
+    need = capacity.cache_need_gb(stack.load.cache_working_set_gb, stack.load.headroom_pct)
     for rg in caches:
         node = str(rg.props.get("nodeType"))
         if node not in catalog.cache_node_types():
@@ -198,7 +198,7 @@ def _over(resources: list[PolicyResource], config: Config) -> Iterator[Finding]:
         have = sum(1 for db in g.of_type(RDS_INSTANCE) if is_replica(db.props))
         if have > max(need, 1) * factor:
             yield f"over-provisioned read replicas: required {need}, configured {have}; suggested {need}", primary.urn
-    need_gb = stack.load.cache_working_set_gb * (1 + stack.load.headroom_pct / 100)
+    need_gb = capacity.cache_need_gb(stack.load.cache_working_set_gb, stack.load.headroom_pct)
     for rg in g.of_type(CACHE_RG):
         node = str(rg.props.get("nodeType"))
         if node in catalog.cache_node_types() and need_gb > 0:

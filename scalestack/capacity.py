@@ -160,6 +160,11 @@ class CacheSizing:
     shards: int
 
 
+def cache_need_gb(working_set_gb: float, headroom_pct: float) -> float:
+    """Cache memory the working set needs, with headroom."""
+    return working_set_gb * (1 + headroom_pct / 100)
+
+
 def usable_cache_gb(node_type: str) -> float:
     return catalog.cache_node_types()[node_type].memory_gib * (1 - CACHE_RESERVED_MEMORY)
 
@@ -167,7 +172,7 @@ def usable_cache_gb(node_type: str) -> float:
 def cache_sizing(working_set_gb: float, headroom_pct: float, prefer_family: str = "r7g") -> CacheSizing:
     """The smallest node of the preferred family that holds the working set (with
     headroom) in one shard; beyond the largest node, shard across the largest."""
-    need = working_set_gb * (1 + headroom_pct / 100)
+    need = cache_need_gb(working_set_gb, headroom_pct)
     nodes = sorted(
         (n for n in catalog.cache_node_types().values() if n.family == prefer_family or (n.burstable and need <= 2)),
         key=lambda n: n.memory_gib,
@@ -182,7 +187,7 @@ def cache_sizing(working_set_gb: float, headroom_pct: float, prefer_family: str 
 
 def cache_shards_for(node_type: str, working_set_gb: float, headroom_pct: float) -> int:
     """Shards needed to hold the working set on a given node type."""
-    need = working_set_gb * (1 + headroom_pct / 100)
+    need = cache_need_gb(working_set_gb, headroom_pct)
     return max(1, min(CACHE_MAX_SHARDS, math.ceil(need / usable_cache_gb(node_type) - 1e-9)))
 
 

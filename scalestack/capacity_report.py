@@ -74,7 +74,7 @@ def cache_verdict(capture: Capture) -> Optional[capacity.TierVerdict]:
     if not groups:
         return None
     load = capture.config.load
-    required = round(load.cache_working_set_gb * (1 + load.headroom_pct / 100), 2)
+    required = round(capacity.cache_need_gb(load.cache_working_set_gb, load.headroom_pct), 2)
     configured = 0.0
     for g in groups:
         node = str(g.inputs.get("nodeType", ""))
