@@ -6,7 +6,7 @@ the dashboard. A tier that is off never calls it: no alarms, no panels."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -43,7 +43,11 @@ class MonitoringRegistry:
         assert self.topics is not None, "monitoring is off"
         return self.topics.routing
 
-    def _record(self, result: TierAlarms, watched: Watched) -> TierAlarms:
+    def _watch(self, alarm_set: Callable[..., TierAlarms], parent: pulumi.Resource, watched: Watched, **ids: Any) -> TierAlarms:
+        """Create one tier's alarms with its thresholds (``monitoring.thresholds.<kind>``),
+        the routing and the evaluation settings, and remember the resource for the dashboard."""
+        ids.setdefault("topics", self.routing)
+        result = alarm_set(parent, watched.name, thresholds=getattr(self.config.thresholds, watched.kind), evaluation=self.config.evaluation, **ids)
         self.alarms.append(result)
         self.watched.append(watched)
         return result
@@ -52,18 +56,10 @@ class MonitoringRegistry:
         if not self.enabled:
             return TierAlarms("alb")
         anomaly = self.config.anomaly if self.config.anomaly.enabled else None
-        result = alarms.alb_alarms(
-            parent,
-            name,
-            lb_arn_suffix=lb_arn_suffix,
-            tg_arn_suffix=tg_arn_suffix,
-            thresholds=self.config.thresholds.alb,
-            anomaly=anomaly,
-            topics=self.routing,
-            evaluation=self.config.evaluation,
-        )
         dims = {"LoadBalancer": lb_arn_suffix, "TargetGroup": tg_arn_suffix}
-        return self._record(result, Watched("alb", name, dims, self.region))
+        return self._watch(
+            alarms.alb_alarms, parent, Watched("alb", name, dims, self.region), lb_arn_suffix=lb_arn_suffix, tg_arn_suffix=tg_arn_suffix, anomaly=anomaly
+        )
 
     def asg(
         self,
@@ -80,17 +76,9 @@ class MonitoringRegistry:
         uses_spot = on_demand_pct is not None and on_demand_pct < 100
         spot_rule = uses_spot and self.config.spot_events and not self._spot_rule
         self._spot_rule = self._spot_rule or spot_rule
-        result = alarms.asg_alarms(
-            parent,
-            name,
-            group_name=group_name,
-            thresholds=self.config.thresholds.asg,
-            spot_events=spot_rule,
-            topics=self.routing,
-            evaluation=self.config.evaluation,
-        )
         facts = {"on_demand_base": on_demand_base or 0, "on_demand_pct": on_demand_pct} if uses_spot else {}
-        return self._record(result, Watched("asg", name, {"AutoScalingGroupName": group_name}, self.region, facts=facts))
+        watched = Watched("asg", name, {"AutoScalingGroupName": group_name}, self.region, facts=facts)
+        return self._watch(alarms.asg_alarms, parent, watched, group_name=group_name, spot_events=spot_rule)
 
     def workers(
         self,
@@ -106,22 +94,19 @@ class MonitoringRegistry:
         """``group_name``: the worker Auto Scaling group (none for KEDA-scaled pods)."""
         if not self.enabled:
             return TierAlarms("workers")
-        result = alarms.worker_alarms(
+        dims: dict[str, pulumi.Input[str]] = {"QueueName": queue_name}
+        if group_name is not None:
+            dims["AutoScalingGroupName"] = group_name
+        return self._watch(
+            alarms.worker_alarms,
             parent,
-            name,
+            Watched("workers", name, dims, self.region, facts={"dlq_name": dlq_name}),
             queue_name=queue_name,
             dlq_name=dlq_name,
             group_name=group_name,
             backlog_target=backlog_target,
             priority_queue_name=priority_queue_name,
-            thresholds=self.config.thresholds.workers,
-            topics=self.routing,
-            evaluation=self.config.evaluation,
         )
-        dims: dict[str, pulumi.Input[str]] = {"QueueName": queue_name}
-        if group_name is not None:
-            dims["AutoScalingGroupName"] = group_name
-        return self._record(result, Watched("workers", name, dims, self.region, facts={"dlq_name": dlq_name}))
 
     def database(
         self,
@@ -135,58 +120,39 @@ class MonitoringRegistry:
     ) -> TierAlarms:
         if not self.enabled:
             return TierAlarms("database")
-        result = alarms.rds_alarms(
+        members = [{"DBInstanceIdentifier": r} for r in replica_ids]
+        return self._watch(
+            alarms.rds_alarms,
             parent,
-            name,
+            Watched("database", name, {"DBInstanceIdentifier": instance_id}, self.region, members=members),
             instance_id=instance_id,
             instance_class=instance_class,
             allocated_storage_gb=allocated_storage_gb,
             replica_ids=replica_ids,
-            thresholds=self.config.thresholds.database,
-            topics=self.routing,
-            evaluation=self.config.evaluation,
         )
-        members = [{"DBInstanceIdentifier": r} for r in replica_ids]
-        return self._record(result, Watched("database", name, {"DBInstanceIdentifier": instance_id}, self.region, members=members))
 
     def proxy(self, parent: pulumi.Resource, name: str, *, proxy_name: pulumi.Input[str]) -> TierAlarms:
         if not self.enabled:
             return TierAlarms("proxy")
-        result = alarms.proxy_alarms(
-            parent, name, proxy_name=proxy_name, thresholds=self.config.thresholds.proxy, topics=self.routing, evaluation=self.config.evaluation
-        )
-        return self._record(result, Watched("proxy", name, {"ProxyName": proxy_name}, self.region))
+        return self._watch(alarms.proxy_alarms, parent, Watched("proxy", name, {"ProxyName": proxy_name}, self.region), proxy_name=proxy_name)
 
     def cache(self, parent: pulumi.Resource, name: str, *, member_cluster_ids: Sequence[pulumi.Input[str]]) -> TierAlarms:
         if not self.enabled:
             return TierAlarms("cache")
-        result = alarms.cache_alarms(
-            parent, name, member_cluster_ids=member_cluster_ids, thresholds=self.config.thresholds.cache, topics=self.routing, evaluation=self.config.evaluation
-        )
         members = [{"CacheClusterId": c} for c in member_cluster_ids]
-        return self._record(result, Watched("cache", name, {}, self.region, members=members))
+        return self._watch(alarms.cache_alarms, parent, Watched("cache", name, {}, self.region, members=members), member_cluster_ids=member_cluster_ids)
 
     def cdn(self, parent: pulumi.Resource, name: str, *, distribution_id: pulumi.Input[str], additional_metrics: bool = False) -> TierAlarms:
         """``additional_metrics``: the distribution publishes cache hit rate (a paid subscription)."""
         if not self.enabled or self.topics is None:
             return TierAlarms("cdn")
-        result = alarms.cdn_alarms(
-            parent,
-            name,
-            distribution_id=distribution_id,
-            provider=self._global_provider(),
-            topics=self.topics.for_global(),
-            thresholds=self.config.thresholds.cdn,
-            evaluation=self.config.evaluation,
+        watched = Watched("cdn", name, {"DistributionId": distribution_id, "Region": "Global"}, self.region, facts={"additional_metrics": additional_metrics})
+        return self._watch(
+            alarms.cdn_alarms, parent, watched, distribution_id=distribution_id, provider=self._global_provider(), topics=self.topics.for_global()
         )
-        facts = {"additional_metrics": additional_metrics}
-        return self._record(result, Watched("cdn", name, {"DistributionId": distribution_id, "Region": "Global"}, self.region, facts=facts))
 
     def nat(self, parent: pulumi.Resource, name: str, *, nat_gateway_ids: Sequence[pulumi.Input[str]]) -> TierAlarms:
         if not self.enabled or not nat_gateway_ids:
             return TierAlarms("nat")
-        result = alarms.nat_alarms(
-            parent, name, nat_gateway_ids=nat_gateway_ids, thresholds=self.config.thresholds.nat, topics=self.routing, evaluation=self.config.evaluation
-        )
         members = [{"NatGatewayId": n} for n in nat_gateway_ids]
-        return self._record(result, Watched("nat", name, {}, self.region, members=members))
+        return self._watch(alarms.nat_alarms, parent, Watched("nat", name, {}, self.region, members=members), nat_gateway_ids=nat_gateway_ids)
