@@ -45,6 +45,18 @@ def check_cron(expr: str) -> str:
     return expr
 
 
+def check_instance_type(v: str) -> str:
+    """An EC2 type the instance catalogue knows (sizes, prices and alternatives come from it)."""
+    if v not in catalog.ec2_types():
+        raise ValueError(f"unknown EC2 instance type {v!r}; the catalogue knows {', '.join(sorted(catalog.ec2_types())[:6])}, ...")
+    return v
+
+
+def check_min_le_max(min_size: Optional[int], max_size: Optional[int]) -> None:
+    if min_size is not None and max_size is not None and max_size < min_size:
+        raise KeyedError("max_size", f"must be >= min_size ({min_size}), got {max_size}")
+
+
 def check_time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -166,9 +178,7 @@ class InstanceGroup(Section):
     @field_validator("instance_type")
     @classmethod
     def _known_type(cls, v: str) -> str:
-        if v not in catalog.ec2_types():
-            raise ValueError(f"unknown EC2 instance type {v!r}; the catalogue knows {', '.join(sorted(catalog.ec2_types())[:6])}, ...")
-        return v
+        return check_instance_type(v)
 
     @property
     def arch(self) -> str:
@@ -185,8 +195,7 @@ class InstanceGroup(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> InstanceGroup:
-        if self.min_size is not None and self.max_size is not None and self.max_size < self.min_size:
-            raise KeyedError("max_size", f"must be >= min_size ({self.min_size}), got {self.max_size}")
+        check_min_le_max(self.min_size, self.max_size)
         if self.architecture is not None and self.arch != self.architecture:
             raise KeyedError("instance_type", f"must be an {self.architecture} type (the AMI architecture), got {self.instance_type} ({self.arch})")
         for i, name in enumerate(self.instance_types):

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from infra.config.base import PresetTable, Section
 from infra.config.errors import KeyedError
 from infra.config.secrets import Secret
+from infra.config.sections.compute import check_instance_type, check_min_le_max
 from infra.config.sections.network import check_log_retention
 from scalestack import capacity, catalog
 
@@ -118,14 +119,11 @@ class NodeGroup(Section):
     @field_validator("instance_type")
     @classmethod
     def _known_type(cls, v: str) -> str:
-        if v not in catalog.ec2_types():
-            raise ValueError(f"unknown EC2 instance type {v!r}; the catalogue knows {', '.join(sorted(catalog.ec2_types())[:6])}, ...")
-        return v
+        return check_instance_type(v)
 
     @model_validator(mode="after")
     def _min_le_max(self) -> NodeGroup:
-        if self.min_size is not None and self.max_size is not None and self.max_size < self.min_size:
-            raise KeyedError("max_size", f"must be >= min_size ({self.min_size}), got {self.max_size}")
+        check_min_le_max(self.min_size, self.max_size)
         return self
 
 
