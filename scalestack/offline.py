@@ -55,7 +55,6 @@ class CapturedResource:
     raw_inputs: struct_pb2.Struct = field(repr=False, compare=False)
     outputs: dict[str, Any] = field(default_factory=dict)
     raw_state: Optional[struct_pb2.Struct] = field(default=None, repr=False, compare=False)
-    secret_outputs: tuple[str, ...] = ()
     version: str = ""  # the package version the SDK asks for (picks the default provider)
 
     def state(self) -> dict[str, Any]:
@@ -63,7 +62,7 @@ class CapturedResource:
         custom resource (converted on demand, off the plan's hot path)."""
         if self.raw_state is None:
             return self.outputs
-        return _outputs(self.raw_state, self.inputs, self.secret_outputs)
+        return _outputs(self.raw_state, self.inputs)
 
 
 @dataclass
@@ -158,7 +157,6 @@ class CapturingMonitor(MockMonitor):
             inputs=inputs,
             raw_inputs=raw,
             raw_state=getattr(response, "object", None) if request.custom else None,
-            secret_outputs=tuple(request.additionalSecretOutputs),
             version=request.version,
         )
         with self._lock:
@@ -192,15 +190,11 @@ def _overlay(state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _outputs(state: struct_pb2.Struct, inputs: dict[str, Any], secret_outputs: Any) -> dict[str, Any]:
-    """The mock provider's state, with every input-derived key taken from the (masked)
-    inputs (mocks echo inputs back without their secret marks) and the outputs the
-    provider declares secret (``additionalSecretOutputs``, e.g. a password's result) masked."""
-    outputs = _overlay(plain(json_format.MessageToDict(state)), inputs)
-    for key in secret_outputs:
-        if key in outputs:
-            outputs[key] = PLACEHOLDER
-    return outputs
+def _outputs(state: struct_pb2.Struct, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The mock provider's state with every input-derived key taken from the (masked)
+    inputs: mocks echo inputs back without their secret marks. Provider-declared secret
+    outputs are already wrapped as secrets in ``state`` (``_mark_secret_outputs``)."""
+    return _overlay(plain(json_format.MessageToDict(state)), inputs)
 
 
 class _ListHandler(logging.Handler):
